@@ -1,0 +1,112 @@
+"""FasterAPI: FastAPI's developer experience on a msgspec core.
+
+    from FasterAPI import Faster
+
+    app = Faster()
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int, q: str | None = None) -> dict:
+        return {"item_id": item_id, "q": q}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from FasterAPI.app import Faster
+from FasterAPI.background import BackgroundTasks
+from FasterAPI.concurrency import run_in_threadpool
+from FasterAPI.datastructures import URL, Address, Headers, QueryParams, State
+from FasterAPI.exceptions import (
+    HTTPException,
+    RequestValidationError,
+    ResponseValidationError,
+    WebSocketDisconnect,
+    WebSocketException,
+)
+from FasterAPI.middleware import Middleware
+from FasterAPI.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
+from FasterAPI.request import HTTPConnection, Request
+from FasterAPI.response import (
+    HTMLResponse,
+    JSONResponse,
+    MsgPackResponse,
+    ORJSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    UJSONResponse,
+)
+from FasterAPI.routing import APIRoute, FasterRouter, Mount, WebSocketRoute
+from FasterAPI.security.scopes import SecurityScopes
+from FasterAPI.websocket import WebSocket, WebSocketState
+
+from FasterAPI._stream import StreamingResponse
+
+if TYPE_CHECKING:
+    from FasterAPI._file import FileResponse
+    from FasterAPI.testclient import TestClient
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "FileResponse": "FasterAPI._file",
+    "TestClient": "FasterAPI.testclient",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'FasterAPI' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "URL",
+    "APIRoute",
+    "Address",
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "Faster",
+    "FasterRouter",
+    "File",
+    "FileResponse",
+    "Form",
+    "HTMLResponse",
+    "HTTPConnection",
+    "HTTPException",
+    "Header",
+    "Headers",
+    "JSONResponse",
+    "Middleware",
+    "Mount",
+    "MsgPackResponse",
+    "ORJSONResponse",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "RequestValidationError",
+    "Response",
+    "ResponseValidationError",
+    "Security",
+    "SecurityScopes",
+    "State",
+    "StreamingResponse",
+    "TestClient",
+    "UJSONResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketRoute",
+    "WebSocketState",
+    "__version__",
+    "run_in_threadpool",
+]

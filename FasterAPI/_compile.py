@@ -1,0 +1,387 @@
+"""Signature analysis, done once per route at start-up: which argument comes from where.
+
+A handler (or dependency) becomes a ``Plan``: msgspec models for its path, query,
+header and cookie parameters, the body fields it reads, its sub-dependencies and the
+special objects (Request, BackgroundTasks, ...) it asks for. ``_solve`` runs plans.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Union
+
+import msgspec
+
+from FasterAPI import params
+from FasterAPI._errors import from_message, missing
+from FasterAPI.background import BackgroundTasks
+from FasterAPI.request import HTTPConnection, Request
+from FasterAPI.response import Response
+from FasterAPI.security.scopes import SecurityScopes
+from FasterAPI.websocket import WebSocket
+
+_NONE_TYPE = type(None)
+_SEQUENCE_ORIGINS = (list, set, frozenset, tuple, Sequence)
+_TRUE_WORDS = frozenset({"on", "yes", "y", "t"})
+_FALSE_WORDS = frozenset({"off", "no", "n", "f"})
+
+SPECIAL_KINDS: tuple[tuple[type, str], ...] = (
+    (Request, "request"),
+    (WebSocket, "websocket"),
+    (HTTPConnection, "connection"),
+    (BackgroundTasks, "background"),
+    (Response, "response"),
+    (SecurityScopes, "security_scopes"),
+)
+
+
+class RouteDefinitionError(TypeError):
+    """A handler's signature cannot be served (raised at start-up, not per request)."""
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType", Union)):
+        args = [arg for arg in typing.get_args(annotation) if arg is not _NONE_TYPE]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _unwrap_annotated(annotation: Any) -> tuple[Any, list[Any]]:
+    if typing.get_origin(annotation) is Annotated:
+        base, *extras = typing.get_args(annotation)
+        return base, list(extras)
+    return annotation, []
+
+
+def is_model_type(annotation: Any) -> bool:
+    """Struct, dataclass or TypedDict: things that only make sense as a JSON body."""
+    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    if isinstance(annotation, type):
+        return (
+            issubclass(annotation, msgspec.Struct)
+            or dataclasses.is_dataclass(annotation)
+            or typing.is_typeddict(annotation)
+        )
+    return False
+
+
+def is_body_type(annotation: Any) -> bool:
+    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    if is_model_type(annotation) or annotation is dict:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return True
+    if origin in _SEQUENCE_ORIGINS or origin is Union:
+        return any(is_body_type(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def is_sequence_type(annotation: Any) -> bool:
+    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    return annotation in (list, set, tuple) or typing.get_origin(annotation) in _SEQUENCE_ORIGINS
+
+
+def _is_bool_type(annotation: Any) -> bool:
+    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    if annotation is bool:
+        return True
+    origin = typing.get_origin(annotation)
+    return origin in _SEQUENCE_ORIGINS and bool(typing.get_args(annotation)) and (
+        _strip_optional(typing.get_args(annotation)[0]) is bool
+    )
+
+
+def _normalise_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered in _TRUE_WORDS:
+            return "true"
+        if lowered in _FALSE_WORDS:
+            return "false"
+    if isinstance(value, list):
+        return [_normalise_bool(item) for item in value]
+    return value
+
+
+@dataclasses.dataclass
+class Field:
+    """One parameter read from a request source."""
+
+    name: str
+    alias: str
+    annotation: Any
+    marker: params.Param
+
+    @property
+    def required(self) -> bool:
+        return self.marker.required
+
+    @property
+    def is_sequence(self) -> bool:
+        return is_sequence_type(self.annotation)
+
+    def typed(self) -> Any:
+        meta = self.marker.meta()
+        return Annotated[self.annotation, meta] if meta is not None else self.annotation
+
+    def msgspec_field(self) -> Any:
+        marker = self.marker
+        if marker.default_factory is not None:
+            return msgspec.field(name=self.alias, default_factory=marker.default_factory)
+        if marker.default is not params.Required:
+            default = marker.default
+            if isinstance(default, (list, dict, set)):
+                return msgspec.field(name=self.alias, default_factory=lambda d=default: d.copy())
+            return msgspec.field(name=self.alias, default=default)
+        return msgspec.field(name=self.alias)
+
+
+class SourceModel:
+    """The path, query, header or cookie parameters of one plan, converted in one msgspec call."""
+
+    def __init__(self, source: str, fields: list[Field], owner: str) -> None:
+        self.source = source
+        self.fields = fields
+        self.aliases = tuple(field.alias for field in fields)
+        self.sequence_aliases = frozenset(f.alias for f in fields if f.is_sequence)
+        self.bool_aliases = tuple(f.alias for f in fields if _is_bool_type(f.annotation))
+        definitions = [(f.name, f.typed(), f.msgspec_field()) for f in fields]
+        try:
+            self.model = msgspec.defstruct(f"{owner}_{source}", definitions, kw_only=True)
+        except (TypeError, ValueError) as exc:
+            raise RouteDefinitionError(f"{owner}: bad {source} parameter: {exc}") from exc
+
+    def pick(self, values: dict[str, Any], multi: bool) -> dict[str, Any]:
+        """The raw inputs this model reads.
+
+        With ``multi`` the values are lists (query, headers): sequence fields take the
+        whole list, others the last value.
+        """
+        raw: dict[str, Any] = {}
+        if multi:
+            sequences = self.sequence_aliases
+            for alias in self.aliases:
+                found = values.get(alias)
+                if found is not None:
+                    raw[alias] = found if alias in sequences else found[-1]
+        else:
+            for alias in self.aliases:
+                if alias in values:
+                    raw[alias] = values[alias]
+        for alias in self.bool_aliases:
+            if alias in raw:
+                raw[alias] = _normalise_bool(raw[alias])
+        return raw
+
+    def convert(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        try:
+            instance = msgspec.convert(raw, self.model, strict=False)
+        except msgspec.ValidationError:
+            return {}, self.explain(raw)
+        return msgspec.structs.asdict(instance), []
+
+    def explain(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every error in ``raw``, field by field (the slow path, taken only on failure)."""
+        errors = []
+        for field in self.fields:
+            if field.alias not in raw:
+                if field.required:
+                    errors.append(missing([self.source, field.alias]))
+                continue
+            value = raw[field.alias]
+            try:
+                msgspec.convert(value, field.typed(), strict=False)
+            except msgspec.ValidationError as exc:
+                entry = from_message(str(exc), [self.source, field.alias], value)
+                errors.append(entry)
+        return errors
+
+
+@dataclasses.dataclass
+class DependencySpec:
+    name: str | None
+    call: Callable[..., Any]
+    use_cache: bool
+    scopes: list[str]
+
+
+@dataclasses.dataclass
+class Plan:
+    """What to extract and resolve before calling ``call``."""
+
+    call: Callable[..., Any]
+    name: str
+    is_async: bool = False
+    is_generator: bool = False
+    is_async_generator: bool = False
+    sources: list[SourceModel] = dataclasses.field(default_factory=list)
+    body_fields: list[Field] = dataclasses.field(default_factory=list)
+    dependencies: list[tuple[DependencySpec, Plan]] = dataclasses.field(default_factory=list)
+    specials: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def walk(self) -> typing.Iterator[Plan]:
+        yield self
+        for _, plan in self.dependencies:
+            yield from plan.walk()
+
+    @property
+    def has_yield(self) -> bool:
+        return any(p.is_generator or p.is_async_generator for p in self.walk())
+
+    def all_fields(self, source: str) -> list[Field]:
+        found: list[Field] = []
+        for plan in self.walk():
+            if source == "body":
+                found.extend(plan.body_fields)
+            for model in plan.sources:
+                if model.source == source:
+                    found.extend(model.fields)
+        return found
+
+
+def _callable_kind(call: Callable[..., Any]) -> tuple[bool, bool, bool]:
+    target: Any = call
+    if not (inspect.isfunction(target) or inspect.ismethod(target) or inspect.isclass(target)):
+        target = getattr(call, "__call__", call)  # noqa: B004
+    if inspect.isclass(call):
+        return False, False, False
+    return (
+        inspect.iscoroutinefunction(target),
+        inspect.isgeneratorfunction(target),
+        inspect.isasyncgenfunction(target),
+    )
+
+
+def _signature(call: Callable[..., Any]) -> inspect.Signature:
+    try:
+        return inspect.signature(call, eval_str=True)
+    except NameError as exc:
+        raise RouteDefinitionError(f"Cannot resolve annotations of {call!r}: {exc}") from exc
+
+
+def _marker_of(parameter: inspect.Parameter) -> tuple[Any, Any]:
+    """(annotation without Annotated, the marker from Annotated or the default, or None)."""
+    annotation, extras = _unwrap_annotated(parameter.annotation)
+    marker = next((e for e in extras if isinstance(e, (params.Param, params.Depends))), None)
+    default = parameter.default
+    if isinstance(default, (params.Param, params.Depends)):
+        if marker is not None:
+            raise RouteDefinitionError(
+                f"Parameter {parameter.name!r} has a marker both in Annotated and as default"
+            )
+        return annotation, default
+    if marker is not None and isinstance(marker, params.Param):
+        if default is not inspect.Parameter.empty:
+            marker = _copy_with_default(marker, default)
+    return annotation, marker
+
+
+def _copy_with_default(marker: params.Param, default: Any) -> params.Param:
+    clone = object.__new__(type(marker))
+    clone.__dict__.update(marker.__dict__)
+    clone.default = default
+    return clone
+
+
+def _default_marker(
+    parameter: inspect.Parameter, annotation: Any, path_names: frozenset[str]
+) -> params.Param:
+    default = parameter.default
+    if default is inspect.Parameter.empty:
+        default = params.Required
+    if parameter.name in path_names:
+        return params.Path(default)
+    if is_body_type(annotation):
+        return params.Body(default)
+    return params.Query(default)
+
+
+def _alias(name: str, marker: params.Param) -> str:
+    if marker.alias:
+        return marker.alias.lower() if isinstance(marker, params.Header) else marker.alias
+    if isinstance(marker, params.Header):
+        return name.replace("_", "-").lower() if marker.convert_underscores else name.lower()
+    return name
+
+
+def build_plan(
+    call: Callable[..., Any],
+    *,
+    path_types: dict[str, Any] | None = None,
+    owner: str | None = None,
+) -> Plan:
+    """Analyse ``call`` and its dependencies recursively."""
+    owner = owner or getattr(call, "__name__", type(call).__name__)
+    path_types = path_types or {}
+    path_names = frozenset(path_types)
+    is_async, is_gen, is_async_gen = _callable_kind(call)
+    plan = Plan(call, owner, is_async, is_gen, is_async_gen)
+    by_source: dict[str, list[Field]] = {}
+    for parameter in _signature(call).parameters.values():
+        if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        annotation, marker = _marker_of(parameter)
+        if isinstance(marker, params.Depends):
+            dependency = marker.dependency or annotation
+            if not callable(dependency):
+                raise RouteDefinitionError(
+                    f"{owner}: Depends() on {parameter.name!r} needs a callable or a class annotation"
+                )
+            scopes = marker.scopes if isinstance(marker, params.Security) else []
+            spec = DependencySpec(parameter.name, dependency, marker.use_cache, scopes)
+            plan.dependencies.append(
+                (spec, build_plan(dependency, path_types=path_types))
+            )
+            continue
+        special = _special_kind(annotation) if marker is None else None
+        if special is not None:
+            plan.specials.append((parameter.name, special))
+            continue
+        if marker is None:
+            marker = _default_marker(parameter, annotation, path_names)
+        if annotation is inspect.Parameter.empty:
+            annotation = path_types.get(parameter.name, Any) if marker.source == "path" else Any
+        field = Field(parameter.name, _alias(parameter.name, marker), annotation, marker)
+        if isinstance(marker, params.Body):
+            plan.body_fields.append(field)
+        else:
+            by_source.setdefault(marker.source, []).append(field)
+    if "path" in by_source:
+        unknown = [f.alias for f in by_source["path"] if f.alias not in path_names]
+        if unknown and path_names:
+            raise RouteDefinitionError(f"{owner}: path parameters {unknown} are not in the path")
+    for source in ("path", "query", "header", "cookie"):
+        if source in by_source:
+            plan.sources.append(SourceModel(source, by_source[source], owner))
+    return plan
+
+
+def _special_kind(annotation: Any) -> str | None:
+    annotation = _strip_optional(annotation)
+    if not isinstance(annotation, type):
+        return None
+    for cls, kind in SPECIAL_KINDS:
+        if issubclass(annotation, cls):
+            return kind
+    return None
+
+
+def dependency_plans(
+    dependencies: Sequence[params.Depends], path_types: dict[str, Any]
+) -> list[tuple[DependencySpec, Plan]]:
+    """Plans for route/router/app-level ``dependencies=[...]`` (their values are discarded)."""
+    plans = []
+    for marker in dependencies:
+        if marker.dependency is None:
+            raise RouteDefinitionError("dependencies=[Depends()] needs an explicit callable")
+        scopes = marker.scopes if isinstance(marker, params.Security) else []
+        spec = DependencySpec(None, marker.dependency, marker.use_cache, scopes)
+        plans.append((spec, build_plan(marker.dependency, path_types=path_types)))
+    return plans
+

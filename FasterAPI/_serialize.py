@@ -1,0 +1,142 @@
+"""Turning a handler's return value into a Response: validate, filter, encode once."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Collection
+from typing import Any
+
+import msgspec
+
+from FasterAPI.exceptions import ResponseValidationError
+from FasterAPI.response import JSONResponse, Response
+
+_encode = msgspec.json.Encoder().encode
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class _Default:
+    """Marks an option left at its default (so ``None`` can mean "switch off")."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Default"
+
+
+DEFAULT: Any = _Default()
+
+
+class EncodedJSON(Response):
+    """A JSON response whose body is already encoded (the route's fast path)."""
+
+    __slots__ = ()
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        # PERF: skips header building in Response.__init__; two tuples are all it needs.
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode())]
+
+
+def _is_passthrough(annotation: Any) -> bool:
+    if annotation in (None, Any, inspect.Parameter.empty, dict, list, object):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is dict and typing.get_args(annotation)[1:] in ((Any,), ()):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, Response):
+        return True
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(
+            isinstance(arg, type) and issubclass(arg, Response)
+            for arg in typing.get_args(annotation)
+        )
+    return False
+
+
+def resolve_response_model(response_model: Any, endpoint: Callable[..., Any]) -> Any:
+    """The explicit ``response_model``, else the return annotation; None means "no checking"."""
+    if response_model is DEFAULT:
+        try:
+            response_model = inspect.signature(endpoint, eval_str=True).return_annotation
+        except (NameError, ValueError, TypeError):
+            return None
+    return None if _is_passthrough(response_model) else response_model
+
+
+class OutputPlan:
+    """Per-route output settings, fixed at start-up."""
+
+    def __init__(
+        self,
+        response_model: Any,
+        response_class: type[Response],
+        status_code: int,
+        include: Collection[str] | None,
+        exclude: Collection[str] | None,
+        exclude_none: bool,
+    ) -> None:
+        self.model = response_model
+        self.response_class = response_class
+        self.status_code = status_code
+        self.include = set(include) if include is not None else None
+        self.exclude = set(exclude) if exclude is not None else None
+        self.exclude_none = exclude_none
+        self.filters = self.include is not None or self.exclude is not None or exclude_none
+        self.fast_json = response_class is JSONResponse
+        self.model_is_type = isinstance(response_model, type)
+
+    def validate(self, value: Any) -> Any:
+        model = self.model
+        if model is None:
+            return value
+        if self.model_is_type and type(value) is model:
+            return value
+        try:
+            return msgspec.convert(value, model, strict=False, from_attributes=True)
+        except msgspec.ValidationError as exc:
+            raise ResponseValidationError(
+                [{"type": "response", "loc": ["response"], "msg": str(exc), "input": None}]
+            ) from exc
+
+    def filter(self, value: Any) -> Any:
+        data = msgspec.to_builtins(value)
+        return self._filter(data)
+
+    def _filter(self, data: Any) -> Any:
+        if isinstance(data, list):
+            return [self._filter(item) for item in data]
+        if not isinstance(data, dict):
+            return data
+        include, exclude = self.include, self.exclude
+        result = {}
+        for key, item in data.items():
+            if include is not None and key not in include:
+                continue
+            if exclude is not None and key in exclude:
+                continue
+            if self.exclude_none and item is None:
+                continue
+            result[key] = _drop_none(item) if self.exclude_none else item
+        return result
+
+    def render(self, value: Any, status_code: int) -> Response:
+        value = self.validate(value)
+        if self.filters:
+            value = self.filter(value)
+        if self.fast_json and status_code not in (204, 304) and status_code >= 200:
+            return EncodedJSON(_encode(value), status_code)
+        if status_code in (204, 304) or status_code < 200:
+            return self.response_class(None, status_code=status_code)
+        return self.response_class(value, status_code=status_code)
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value

@@ -1,0 +1,223 @@
+"""Path templates, converters and the segment tree that matches request paths.
+
+Static paths are a dict lookup. Parameterised paths walk a tree of segments with
+backtracking, so ``/users/me/posts`` and ``/users/{uid}/posts`` coexist and sibling
+routes may name their parameters differently.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?}")
+
+
+@dataclass(frozen=True)
+class Converter:
+    regex: str
+    python_type: type
+    to_string: Callable[[Any], str]
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", re.compile(self.regex))
+
+    def match(self, text: str) -> bool:
+        return self.pattern.fullmatch(text) is not None
+
+
+def _float_to_string(value: float) -> str:
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise ValueError("path floats must be finite and non-negative")
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _int_to_string(value: int) -> str:
+    if value < 0:
+        raise ValueError("path ints must be non-negative")
+    return str(value)
+
+
+CONVERTERS: dict[str, Converter] = {
+    "str": Converter(r"[^/]+", str, str),
+    "int": Converter(r"[0-9]+", int, _int_to_string),
+    "float": Converter(r"[0-9]+(?:\.[0-9]+)?", float, _float_to_string),
+    "uuid": Converter(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        uuid.UUID,
+        str,
+    ),
+    "path": Converter(r".*", str, str),
+}
+
+
+@dataclass(frozen=True)
+class PathTemplate:
+    """A parsed route path such as ``/items/{item_id:int}``."""
+
+    path: str
+    segments: tuple[str, ...]
+    params: dict[str, Converter]
+
+    @property
+    def is_static(self) -> bool:
+        return not self.params
+
+    def format(self, values: dict[str, Any]) -> str:
+        missing = set(self.params) - set(values)
+        if missing:
+            raise KeyError(f"missing path parameters: {sorted(missing)}")
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return self.params[name].to_string(values[name])
+
+        return _PARAM.sub(substitute, self.path)
+
+
+def parse_path(path: str) -> PathTemplate:
+    if not path.startswith("/"):
+        raise ValueError(f"Route paths must start with '/': {path!r}")
+    params: dict[str, Converter] = {}
+    for match in _PARAM.finditer(path):
+        name, kind = match.group(1), match.group(2) or "str"
+        if kind not in CONVERTERS:
+            raise ValueError(f"Unknown path converter {kind!r} in {path!r}")
+        if name in params:
+            raise ValueError(f"Duplicate path parameter {name!r} in {path!r}")
+        params[name] = CONVERTERS[kind]
+    segments = tuple(path[1:].split("/"))
+    for index, segment in enumerate(segments):
+        if ":path}" in segment and index != len(segments) - 1:
+            raise ValueError(f"A {{name:path}} parameter must be the last segment: {path!r}")
+    return PathTemplate(path, segments, params)
+
+
+class _SegmentMatcher:
+    """Matches one segment: ``{name}``, ``{name:int}``, or text mixed with parameters."""
+
+    __slots__ = ("converters", "names", "regex", "whole")
+
+    def __init__(self, segment: str, params: dict[str, Converter]) -> None:
+        self.names: list[str] = []
+        self.converters: list[Converter] = []
+        self.whole: Converter | None = None
+        pieces = []
+        position = 0
+        for match in _PARAM.finditer(segment):
+            pieces.append(re.escape(segment[position : match.start()]))
+            converter = params[match.group(1)]
+            pieces.append(f"({converter.regex})")
+            self.names.append(match.group(1))
+            self.converters.append(converter)
+            position = match.end()
+        pieces.append(re.escape(segment[position:]))
+        self.regex = re.compile("".join(pieces))
+        full = _PARAM.fullmatch(segment)
+        if full is not None:
+            self.whole = params[full.group(1)]
+
+    def match(self, text: str, out: dict[str, Any]) -> bool:
+        if self.whole is not None:
+            if not self.whole.pattern.fullmatch(text):
+                return False
+            out[self.names[0]] = text
+            return True
+        found = self.regex.fullmatch(text)
+        if found is None:
+            return False
+        for name, value in zip(self.names, found.groups()):
+            out[name] = value
+        return True
+
+
+class _Node(Generic[T]):
+    __slots__ = ("catch_all", "dynamic", "key", "static", "value")
+
+    def __init__(self, key: str = "") -> None:
+        self.key = key
+        self.static: dict[str, _Node[T]] = {}
+        self.dynamic: list[tuple[_SegmentMatcher, _Node[T]]] = []
+        self.catch_all: list[tuple[str, T]] = []
+        self.value: T | None = None
+
+
+class PathTree(Generic[T]):
+    """Maps path templates to values (method tables); lookups return every candidate."""
+
+    def __init__(self) -> None:
+        self.static: dict[str, T] = {}
+        self._root: _Node[T] = _Node()
+
+    def insert(self, template: PathTemplate, make: Callable[[], T]) -> T:
+        """The value stored for ``template``, created with ``make()`` on first insert."""
+        if template.is_static:
+            if template.path not in self.static:
+                self.static[template.path] = make()
+            return self.static[template.path]
+        node = self._root
+        last = len(template.segments) - 1
+        for index, segment in enumerate(template.segments):
+            full = _PARAM.fullmatch(segment)
+            if index == last and full is not None and full.group(2) == "path":
+                for name, value in node.catch_all:
+                    if name == full.group(1):
+                        return value
+                created = make()
+                node.catch_all.append((full.group(1), created))
+                return created
+            if "{" not in segment:
+                node = node.static.setdefault(segment, _Node(segment))
+                continue
+            for matcher, child in node.dynamic:
+                if child.key == segment:
+                    node = child
+                    break
+            else:
+                child = _Node(segment)
+                node.dynamic.append((_SegmentMatcher(segment, template.params), child))
+                node = child
+        if node.value is None:
+            node.value = make()
+        return node.value
+
+    def lookup(self, path: str) -> list[tuple[T, dict[str, Any]]]:
+        """Every stored value whose template matches ``path``, best (most static) first."""
+        found: list[tuple[T, dict[str, Any]]] = []
+        value = self.static.get(path)
+        if value is not None:
+            found.append((value, {}))
+        segments = path[1:].split("/")
+        self._walk(self._root, segments, 0, {}, found, path)
+        return found
+
+    def _walk(
+        self,
+        node: _Node[T],
+        segments: list[str],
+        index: int,
+        params: dict[str, Any],
+        found: list[tuple[T, dict[str, Any]]],
+        path: str,
+    ) -> None:
+        if index == len(segments):
+            if node.value is not None:
+                found.append((node.value, dict(params)))
+            return
+        segment = segments[index]
+        child = node.static.get(segment)
+        if child is not None:
+            self._walk(child, segments, index + 1, params, found, path)
+        for matcher, dynamic_child in node.dynamic:
+            captured: dict[str, Any] = {}
+            if matcher.match(segment, captured):
+                self._walk(dynamic_child, segments, index + 1, {**params, **captured}, found, path)
+        for name, value in node.catch_all:
+            found.append((value, {**params, name: "/".join(segments[index:])}))

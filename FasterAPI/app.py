@@ -1,0 +1,329 @@
+"""Faster: the application object, an ASGI 3 app with FastAPI's configuration surface."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+
+from FasterAPI import params
+from FasterAPI._compile import Plan
+from FasterAPI._dispatch import RouteTable
+from FasterAPI._exception_handling import (
+    ExceptionHandler,
+    ExceptionHandlers,
+    HandlerKey,
+    server_error_response,
+)
+from FasterAPI._solve import override_plan
+from FasterAPI._types import ASGIApp, Receive, Scope, Send
+from FasterAPI.concurrency import run_in_threadpool
+from FasterAPI.datastructures import URL, State, route_path
+from FasterAPI.exceptions import HTTPException
+from FasterAPI.middleware import Middleware
+from FasterAPI.middleware.errors import ServerErrorMiddleware
+from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, Request
+from FasterAPI.response import JSONResponse, RedirectResponse, Response
+from FasterAPI.routing import FasterRouter
+
+logger = logging.getLogger("FasterAPI")
+
+F = TypeVar("F", bound=Callable[..., Any])
+Lifespan = Callable[["Faster"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
+
+
+class Faster(FasterRouter):
+    """The application. Register routes with the decorators, serve it with any ASGI server."""
+
+    def __init__(
+        self,
+        *,
+        title: str = "FasterAPI",
+        version: str = "0.1.0",
+        description: str = "",
+        summary: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        root_path: str = "",
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        exception_handlers: Mapping[HandlerKey, ExceptionHandler] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        default_response_class: type[Response] = JSONResponse,
+        redirect_slashes: bool = True,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        debug: bool = False,
+    ) -> None:
+        super().__init__(
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+            max_body_size=max_body_size,
+        )
+        self.title = title
+        self.version = version
+        self.description = description
+        self.summary = summary
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.openapi_tags = openapi_tags
+        self.servers = servers or []
+        self.root_path = root_path
+        self.redirect_slashes = redirect_slashes
+        self.debug = debug
+        self.state = State()
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.exception_handlers = ExceptionHandlers(exception_handlers)
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.on_startup_hooks: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown_hooks: list[Callable[[], Any]] = list(on_shutdown or [])
+        self.lifespan_context = lifespan
+        self._override_plans: dict[Any, Plan] = {}
+        self._table: RouteTable | None = None
+        self._table_version = -1
+        self._stack: ASGIApp | None = None
+        self._lifespan_state: dict[str, Any] | None = None
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def router(self) -> FasterRouter:
+        return self
+
+    def add_middleware(self, cls: Any, *args: Any, **kwargs: Any) -> None:
+        """Wrap the app in ``cls``; the last one added is the outermost."""
+        if self._stack is not None:
+            raise RuntimeError("Cannot add middleware after the application has started")
+        self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
+
+    def add_exception_handler(self, key: HandlerKey, handler: ExceptionHandler) -> None:
+        self.exception_handlers.add(key, handler)
+
+    def exception_handler(self, key: HandlerKey) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_exception_handler(key, func)
+            return func
+
+        return decorator
+
+    def on_startup(self, func: F) -> F:
+        self.on_startup_hooks.append(func)
+        return func
+
+    def on_shutdown(self, func: F) -> F:
+        self.on_shutdown_hooks.append(func)
+        return func
+
+    def on_event(self, event: str) -> Callable[[F], F]:
+        if event not in ("startup", "shutdown"):
+            raise ValueError("on_event takes 'startup' or 'shutdown'")
+        return self.on_startup if event == "startup" else self.on_shutdown
+
+    def override_plan(self, call: Callable[..., Any]) -> Plan:
+        return override_plan(self._override_plans, call)
+
+    # -- ASGI ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        stack = self._stack
+        if stack is None:
+            stack = self._stack = self._build_stack()
+        await stack(scope, receive, send)
+
+    def _build_stack(self) -> ASGIApp:
+        if not self.user_middleware:
+            # PERF: without user middleware the 500 handling lives inline in _serve.
+            return self._serve
+        app: ASGIApp = self._serve_inner
+        for middleware in reversed(self.user_middleware):
+            app = middleware.wrap(app)
+        return ServerErrorMiddleware(app, self._send_server_error)
+
+    def _routes_table(self) -> RouteTable:
+        table = self._table
+        if table is None or self._table_version != self.routes_version:
+            table = self._table = RouteTable(self.routes)
+            self._table_version = self.routes_version
+        return table
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._serve_http(scope, receive, send, inline_errors=True)
+        elif kind == "websocket":
+            await self._serve_websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._serve_lifespan(scope, receive, send)
+
+    async def _serve_inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._serve_http(scope, receive, send, inline_errors=False)
+        else:
+            await self._serve(scope, receive, send)
+
+    async def _serve_http(
+        self, scope: Scope, receive: Receive, send: Send, *, inline_errors: bool
+    ) -> None:
+        if self._lifespan_state is not None and "state" not in scope:
+            scope["state"] = dict(self._lifespan_state)
+        table = self._routes_table()
+        path = scope["path"]
+        if scope.get("root_path"):
+            path = route_path(scope)
+        try:
+            methods = table.static.get(path)
+            route = methods.get(scope["method"]) if methods is not None else None
+            if route is not None:
+                await route.handle(self, scope, receive, send, {})
+                return
+            mount = table.find_mount(path) if table.mounts else None
+            if mount is not None:
+                await mount.handle(scope, receive, send)
+                return
+            route, path_params, allowed = table.find_http(scope["method"], path)
+            if route is None:
+                await self._no_route(table, scope, receive, send, path, allowed)
+                return
+            await route.handle(self, scope, receive, send, path_params)
+        except Exception as exc:
+            await self._handle_exception(exc, scope, receive, send, inline_errors)
+
+    async def _no_route(
+        self,
+        table: RouteTable,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        path: str,
+        allowed: set[str],
+    ) -> None:
+        if allowed:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        if self.redirect_slashes and path != "/":
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if table.has_path(other):
+                url = URL(scope=scope)
+                target = scope.get("root_path", "") + other
+                location = str(url.replace(path=target))
+                await RedirectResponse(location, status_code=307)(scope, receive, send)
+                return
+        raise HTTPException(404)
+
+    async def _handle_exception(
+        self, exc: Exception, scope: Scope, receive: Receive, send: Send, inline_errors: bool
+    ) -> None:
+        handler = self.exception_handlers.find(exc)
+        if handler is None:
+            if inline_errors:
+                await self._send_server_error(exc, scope, receive, send)
+            raise exc
+        request = Request(scope, receive, send)
+        response = await self.exception_handlers.call(handler, request, exc)
+        await response(scope, receive, send)
+
+    async def _send_server_error(
+        self, exc: BaseException, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        logger.error("Unhandled exception in %s %s", scope.get("method"), scope.get("path"),
+                     exc_info=exc)
+        handler = self.exception_handlers.server_error_handler()
+        response: Response
+        if handler is None or self.debug:
+            response = server_error_response(exc, self.debug)
+        else:
+            try:
+                response = await self.exception_handlers.call(handler, Request(scope, receive), exc)
+            except Exception:
+                logger.exception("The 500 exception handler failed")
+                response = server_error_response(exc, False)
+        await response(scope, receive, send)
+
+    async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        table = self._routes_table()
+        path = route_path(scope)
+        mount = table.find_mount(path) if table.mounts else None
+        if mount is not None:
+            await mount.handle(scope, receive, send)
+            return
+        route, path_params = table.find_websocket(path)
+        if route is None:
+            await send({"type": "websocket.close", "code": 1000, "reason": ""})
+            return
+        try:
+            await route.handle(self, scope, receive, send, path_params)
+        except Exception as exc:
+            logger.error("Unhandled exception in websocket %s", path, exc_info=exc)
+            raise
+
+    # -- lifespan ------------------------------------------------------------------------
+
+    async def _serve_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        try:
+            async with self._lifespan(scope):
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()
+        except BaseException as exc:
+            logger.error("Lifespan %s failed", "shutdown" if started else "startup", exc_info=exc)
+            failure = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            await send({"type": failure, "message": repr(exc)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    @asynccontextmanager
+    async def _lifespan(self, scope: Scope) -> AsyncIterator[None]:
+        for hook in self.on_startup_hooks:
+            await _call_hook(hook)
+        if self.lifespan_context is None:
+            try:
+                yield
+            finally:
+                await self._run_shutdown_hooks()
+            return
+        try:
+            async with self.lifespan_context(self) as state:
+                if state:
+                    if "state" in scope:
+                        scope["state"].update(state)
+                    else:
+                        self._lifespan_state = dict(state)
+                yield
+        finally:
+            await self._run_shutdown_hooks()
+
+    async def _run_shutdown_hooks(self) -> None:
+        failure: BaseException | None = None
+        for hook in self.on_shutdown_hooks:
+            try:
+                await _call_hook(hook)
+            except Exception as exc:
+                logger.error("Shutdown hook %r failed", hook, exc_info=exc)
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        return super().url_path_for(name, **path_params)
+
+
+async def _call_hook(hook: Callable[[], Any]) -> None:
+    if inspect.iscoroutinefunction(hook):
+        await hook()
+    else:
+        result = await run_in_threadpool(hook)
+        if inspect.isawaitable(result):
+            await result

@@ -1,0 +1,43 @@
+"""The outermost layer: turn an unhandled exception into a 500, log it, and re-raise it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("FasterAPI")
+
+
+class ServerErrorMiddleware:
+    """Sends a 500 (made by ``on_error``) when nothing was sent yet, then re-raises."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        on_error: Callable[[BaseException, Scope, Receive, Send], Awaitable[None]],
+    ) -> None:
+        self.app = app
+        self.on_error = on_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                logger.exception("Exception after the response started", exc_info=exc)
+            else:
+                await self.on_error(exc, scope, receive, send)
+            raise

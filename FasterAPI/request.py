@@ -1,0 +1,223 @@
+"""Request: a lazy view over an ASGI scope plus the body, read once with a size limit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from FasterAPI._types import Receive, Scope, Send
+from FasterAPI.datastructures import (
+    URL,
+    Address,
+    Headers,
+    QueryParams,
+    State,
+    parse_cookie_header,
+    route_path,
+)
+from FasterAPI.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from FasterAPI.app import Faster
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+
+
+class ClientDisconnect(Exception):
+    """The client went away while the body was being read."""
+
+
+async def _empty_receive() -> Mapping[str, Any]:
+    raise RuntimeError("This connection has no receive channel")
+
+
+async def _empty_send(message: Mapping[str, Any]) -> None:
+    raise RuntimeError("This connection has no send channel")
+
+
+class HTTPConnection(Mapping[str, Any]):
+    """What HTTP requests and websockets share: URL, headers, query, cookies, client, state."""
+
+    def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._state: State | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.scope[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.scope)
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    @property
+    def app(self) -> Faster:
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        scope = dict(self.scope)
+        scope["path"] = scope.get("root_path", "") + "/"
+        scope["root_path"] = ""
+        scope["query_string"] = b""
+        return URL(scope=scope)
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        path = self.app.url_path_for(name, **path_params)
+        return URL(str(self.base_url).rstrip("/") + path)
+
+
+class Request(HTTPConnection):
+    """An HTTP request. The body is read at most once and cached."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = _empty_receive,
+        send: Send = _empty_send,
+        *,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        super().__init__(scope, receive)
+        self._send = send
+        self._body: bytes | None = None
+        self._json: Any = None
+        self._stream_consumed = False
+        self._disconnected = False
+        self.max_body_size = max_body_size
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def receive(self) -> Receive:
+        return self._receive
+
+    @property
+    def route_path(self) -> str:
+        return route_path(self.scope)
+
+    def _declared_length(self) -> int | None:
+        for name, value in self.scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    raise HTTPException(400, "Invalid Content-Length header") from None
+        return None
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield body chunks as they arrive, enforcing ``max_body_size``."""
+        if self._body is not None:
+            yield self._body
+            yield b""
+            return
+        if self._stream_consumed:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._stream_consumed = True
+        limit = self.max_body_size
+        if limit is not None:
+            declared = self._declared_length()
+            if declared is not None and declared > limit:
+                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+        received = 0
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    break
+            elif kind == "http.disconnect":
+                self._disconnected = True
+                raise ClientDisconnect()
+        yield b""
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        if self._json is None:
+            body = await self.body()
+            try:
+                self._json = msgspec.json.decode(body)
+            except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+                raise HTTPException(400, f"Malformed JSON body: {exc}") from exc
+        return self._json
+
+    async def is_disconnected(self) -> bool:
+        """True once the client has gone; checks for a pending message without blocking."""
+        if self._disconnected:
+            return True
+        import anyio
+
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            message = await self._receive()
+            if message.get("type") == "http.disconnect":
+                self._disconnected = True
+        return self._disconnected
+
+    async def send_push_promise(self, path: str) -> None:
+        if "http.response.push" in self.scope.get("extensions", {}):
+            headers = [(b"host", self.headers.get("host", "").encode("latin-1"))]
+            await self._send({"type": "http.response.push", "path": path, "headers": headers})

@@ -1,0 +1,495 @@
+"""Routes, mounts and ``FasterRouter``: how handlers are declared, grouped and compiled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from FasterAPI import params
+from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
+from FasterAPI._serialize import DEFAULT, OutputPlan, resolve_response_model
+from FasterAPI._solve import BodyPlan, RequestContext, call_plan, solve
+from FasterAPI._tree import PathTemplate, parse_path
+from FasterAPI._types import ASGIApp, Receive, Scope, Send
+from FasterAPI.background import BackgroundTasks
+from FasterAPI.exceptions import RequestValidationError, WebSocketException
+from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
+from FasterAPI.response import JSONResponse, Response
+from FasterAPI.websocket import WebSocket, WebSocketState
+
+logger = logging.getLogger("FasterAPI")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+def _path_types(template: PathTemplate) -> dict[str, Any]:
+    return {name: converter.python_type for name, converter in template.params.items()}
+
+
+def _with_dependencies(plan: Plan, extra: list[tuple[DependencySpec, Plan]]) -> Plan:
+    if not extra:
+        return plan
+    combined = Plan(**{**plan.__dict__, "dependencies": [*extra, *plan.dependencies]})
+    return combined
+
+
+async def _run_with_teardown(
+    ctx: RequestContext, produce: Callable[[], Any], scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Produce and send a response, then close yield-dependencies (errors thrown into them)."""
+    try:
+        response = await produce()
+    except BaseException as exc:
+        if ctx.stack is not None:
+            await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    stack = ctx.stack
+    if stack is None:
+        await response(scope, receive, send)
+        return
+    try:
+        await response(scope, receive, send)
+    except BaseException as exc:
+        await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await stack.aclose()
+
+
+class APIRoute:
+    """An HTTP route: path template, methods, the compiled plan and output settings."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        response_model: Any = DEFAULT,
+        status_code: int | None = None,
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        response_class: type[Response] = JSONResponse,
+        name: str | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        response_model_include: set[str] | None = None,
+        response_model_exclude: set[str] | None = None,
+        response_model_exclude_none: bool = False,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        if not callable(endpoint):
+            raise TypeError(f"Route endpoint must be callable, got {endpoint!r}")
+        self.path = path
+        self.template = parse_path(path)
+        self.endpoint = endpoint
+        self.methods = frozenset(m.upper() for m in (methods or ["GET"]))
+        unknown = self.methods - set(HTTP_METHODS)
+        if unknown:
+            raise ValueError(f"Unknown HTTP methods {sorted(unknown)} for {path!r}")
+        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.tags = list(tags or [])
+        self.dependencies = list(dependencies or [])
+        self.summary = summary
+        self.description = description
+        self.response_description = response_description
+        self.responses = dict(responses or {})
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.include_in_schema = include_in_schema
+        self.response_class = response_class
+        self.openapi_extra = openapi_extra
+        self.max_body_size = max_body_size
+        self.response_model = resolve_response_model(response_model, endpoint)
+        self.status_code = status_code if status_code is not None else 200
+        self._declared_response_model = response_model
+        self._declared_status = status_code
+        self._model_options = (
+            response_model_include, response_model_exclude, response_model_exclude_none
+        )
+        self.output = OutputPlan(
+            self.response_model, response_class, self.status_code, *self._model_options
+        )
+        path_types = _path_types(self.template)
+        plan = build_plan(endpoint, path_types=path_types, owner=self.name)
+        self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
+        body_fields = self.plan.all_fields("body")
+        self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
+
+    def copy_with(
+        self,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] = (),
+        dependencies: Sequence[params.Depends] = (),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        default_response_class: type[Response] | None = None,
+    ) -> APIRoute:
+        """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies."""
+        response_class = self.response_class
+        if default_response_class is not None and response_class is JSONResponse:
+            response_class = default_response_class
+        include, exclude, exclude_none = self._model_options
+        return APIRoute(
+            prefix + self.path,
+            self.endpoint,
+            methods=sorted(self.methods),
+            response_model=self._declared_response_model,
+            status_code=self._declared_status,
+            tags=[*tags, *self.tags],
+            dependencies=[*dependencies, *self.dependencies],
+            summary=self.summary,
+            description=self.description,
+            response_description=self.response_description,
+            responses={**(responses or {}), **self.responses},
+            deprecated=self.deprecated,
+            operation_id=self.operation_id,
+            include_in_schema=self.include_in_schema,
+            response_class=response_class,
+            name=self.name,
+            openapi_extra=self.openapi_extra,
+            response_model_include=include,
+            response_model_exclude=exclude,
+            response_model_exclude_none=exclude_none,
+            max_body_size=self.max_body_size,
+        )
+
+    async def handle(
+        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
+    ) -> None:
+        ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
+        await _run_with_teardown(ctx, lambda: self._produce(ctx), scope, receive, send)
+
+    async def _produce(self, ctx: RequestContext) -> Response:
+        if self.body_plan is not None:
+            await self.body_plan.read(ctx)
+        plan = self.plan
+        kwargs = await solve(plan, ctx, [])
+        if kwargs is None:
+            raise RequestValidationError(ctx.errors)
+        result = await call_plan(plan, plan.call, kwargs, ctx)
+        return self._to_response(result, ctx)
+
+    def _to_response(self, result: Any, ctx: RequestContext) -> Response:
+        sub = ctx.sub_response
+        if isinstance(result, Response):
+            response = result
+        else:
+            status = sub.status_code if sub is not None and sub.status_code else self.status_code
+            response = self.output.render(result, status)
+            if sub is not None and sub.raw_headers:
+                response.raw_headers.extend(sub.raw_headers)
+        if ctx.background is not None:
+            if response.background is None:
+                response.background = ctx.background
+            else:
+                response.background = BackgroundTasks([response.background, ctx.background])
+        return response
+
+    def __repr__(self) -> str:
+        return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
+
+
+class WebSocketRoute:
+    """A websocket route; parameters and dependencies are injected like for HTTP routes."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> None:
+        self.path = path
+        self.template = parse_path(path)
+        self.endpoint = endpoint
+        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.dependencies = list(dependencies or [])
+        path_types = _path_types(self.template)
+        plan = build_plan(endpoint, path_types=path_types, owner=self.name)
+        self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
+
+    def copy_with(
+        self, *, prefix: str = "", dependencies: Sequence[params.Depends] = (), **_: Any
+    ) -> WebSocketRoute:
+        return WebSocketRoute(
+            prefix + self.path,
+            self.endpoint,
+            name=self.name,
+            dependencies=[*dependencies, *self.dependencies],
+        )
+
+    async def handle(
+        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
+    ) -> None:
+        ctx = RequestContext(app, scope, receive, send, path_params, None)
+        websocket = WebSocket(scope, receive, send)
+        ctx.connection = websocket
+        try:
+            kwargs = await solve(self.plan, ctx, [])
+            if kwargs is None:
+                await websocket.close(1008, "Invalid parameters")
+                return
+            await call_plan(self.plan, self.endpoint, kwargs, ctx)
+        except WebSocketException as exc:
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                await websocket.close(exc.code, exc.reason)
+        except Exception as exc:
+            if ctx.stack is not None:
+                await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+                ctx.stack = None
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                await websocket.close(1011)
+            raise
+        finally:
+            if ctx.stack is not None:
+                await ctx.stack.aclose()
+
+
+class Mount:
+    """Another ASGI app served under ``path`` (``root_path`` grows by the prefix)."""
+
+    def __init__(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        path = path.rstrip("/")
+        if path and not path.startswith("/"):
+            raise ValueError(f"Mount paths must start with '/': {path!r}")
+        self.path = path
+        self.app = app
+        self.name = name
+
+    def matches(self, path: str) -> bool:
+        prefix = self.path
+        return path == prefix or path.startswith(prefix + "/") or not prefix
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + self.path
+        if not _path_carries_root(scope):
+            # Our own view of the path lacks root_path: give the child the spec form.
+            child["path"] = scope.get("root_path", "") + scope["path"]
+        await self.app(child, receive, send)
+
+
+def _path_carries_root(scope: Scope) -> bool:
+    root = scope.get("root_path", "")
+    return not root or scope["path"].startswith(root)
+
+
+Route = APIRoute | WebSocketRoute | Mount
+
+
+class FasterRouter:
+    """A group of routes with a shared prefix, tags and dependencies; include it in an app."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        default_response_class: type[Response] = JSONResponse,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("A router prefix must start with '/' and not end with '/'")
+        self.prefix = prefix
+        self.tags = list(tags or [])
+        self.dependencies = list(dependencies or [])
+        self.responses = dict(responses or {})
+        self.default_response_class = default_response_class
+        self.max_body_size = max_body_size
+        self.routes: list[Route] = []
+        self.routes_version = 0
+
+    def _changed(self) -> None:
+        self.routes_version += 1
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        response_model: Any = DEFAULT,
+        status_code: int | None = None,
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        response_class: type[Response] | None = None,
+        name: str | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        response_model_include: set[str] | None = None,
+        response_model_exclude: set[str] | None = None,
+        response_model_exclude_none: bool = False,
+        max_body_size: Any = DEFAULT,
+    ) -> APIRoute:
+        route = APIRoute(
+            self.prefix + path,
+            endpoint,
+            methods=methods,
+            response_model=response_model,
+            status_code=status_code,
+            tags=[*self.tags, *(tags or [])],
+            dependencies=[*self.dependencies, *(dependencies or [])],
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses={**self.responses, **(responses or {})},
+            deprecated=deprecated,
+            operation_id=operation_id,
+            include_in_schema=include_in_schema,
+            response_class=response_class or self.default_response_class,
+            name=name,
+            openapi_extra=openapi_extra,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_exclude_none=response_model_exclude_none,
+            max_body_size=self.max_body_size if max_body_size is DEFAULT else max_body_size,
+        )
+        self.routes.append(route)
+        self._changed()
+        return route
+
+    def api_route(
+        self, path: str, *, methods: Sequence[str] | None = None, **options: Any
+    ) -> Callable[[F], F]:
+        """Register the decorated function; ``options`` are ``add_api_route``'s keywords."""
+
+        def decorator(func: F) -> F:
+            self.add_api_route(path, func, methods=methods, **options)
+            return func
+
+        return decorator
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["PUT"], **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["PATCH"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["DELETE"], **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["HEAD"], **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["OPTIONS"], **options)
+
+    def trace(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.api_route(path, methods=["TRACE"], **options)
+
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> WebSocketRoute:
+        route = WebSocketRoute(
+            self.prefix + path,
+            endpoint,
+            name=name,
+            dependencies=[*self.dependencies, *(dependencies or [])],
+        )
+        self.routes.append(route)
+        self._changed()
+        return route
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self.routes.append(Mount(self.prefix + path, app, name=name))
+        self._changed()
+
+    def include_router(
+        self,
+        router: FasterRouter,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        default_response_class: type[Response] | None = None,
+    ) -> None:
+        """Add copies of ``router``'s routes under ``prefix`` with extra tags/dependencies."""
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("An include prefix must start with '/' and not end with '/'")
+        if router is self:
+            raise ValueError("A router cannot include itself")
+        full_prefix = self.prefix + prefix
+        extra_dependencies = [*self.dependencies, *(dependencies or [])]
+        response_class = default_response_class or (
+            router.default_response_class
+            if router.default_response_class is not JSONResponse
+            else self.default_response_class
+        )
+        for route in router.routes:
+            if isinstance(route, Mount):
+                self.routes.append(Mount(full_prefix + route.path, route.app, route.name))
+            elif isinstance(route, WebSocketRoute):
+                self.routes.append(
+                    route.copy_with(prefix=full_prefix, dependencies=extra_dependencies)
+                )
+            else:
+                self.routes.append(
+                    route.copy_with(
+                        prefix=full_prefix,
+                        tags=[*self.tags, *(tags or [])],
+                        dependencies=extra_dependencies,
+                        responses={**self.responses, **(responses or {})},
+                        default_response_class=(
+                            response_class if response_class is not JSONResponse else None
+                        ),
+                    )
+                )
+        self._changed()
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        for route in self.routes:
+            if isinstance(route, Mount):
+                finder = getattr(route.app, "url_path_for", None)
+                mount_prefix = f"{route.name}:" if route.name else ""
+                if finder is not None and (not mount_prefix or name.startswith(mount_prefix)):
+                    try:
+                        return route.path + str(finder(name[len(mount_prefix) :], **path_params))
+                    except LookupError:
+                        continue
+            elif route.name == name and set(route.template.params) == set(path_params):
+                return route.template.format(path_params)
+        raise LookupError(f"No route named {name!r} with parameters {sorted(path_params)}")
+

@@ -1,0 +1,5 @@
+"""Security helpers."""
+
+from FasterAPI.security.scopes import SecurityScopes
+
+__all__ = ["SecurityScopes"]

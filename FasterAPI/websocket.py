@@ -1,0 +1,167 @@
+"""WebSocket: the ASGI websocket protocol as methods, with state checks against misuse."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Literal
+
+import msgspec
+
+from FasterAPI._types import Message, Receive, Scope, Send
+from FasterAPI.exceptions import WebSocketDisconnect
+from FasterAPI.request import HTTPConnection
+
+_encoder = msgspec.json.Encoder()
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+class WebSocket(HTTPConnection):
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            raise ValueError("WebSocket needs a websocket scope")
+        super().__init__(scope, receive)
+        self._send = send
+        self.client_state = WebSocketState.CONNECTING
+        self.application_state = WebSocketState.CONNECTING
+
+    async def receive(self) -> Message:
+        """The next ASGI message from the client."""
+        state = self.client_state
+        if state == WebSocketState.DISCONNECTED:
+            raise RuntimeError('Cannot call "receive" once a disconnect message has been received')
+        message = await self._receive()
+        kind = message["type"]
+        if state == WebSocketState.CONNECTING:
+            if kind != "websocket.connect":
+                raise RuntimeError(f'Expected "websocket.connect", got {kind!r}')
+            self.client_state = WebSocketState.CONNECTED
+        elif kind == "websocket.disconnect":
+            self.client_state = WebSocketState.DISCONNECTED
+        elif kind != "websocket.receive":
+            raise RuntimeError(f'Expected "websocket.receive" or "websocket.disconnect", got {kind!r}')
+        return message
+
+    async def send(self, message: Message) -> None:
+        """Send an ASGI message, checking it is valid in the current state."""
+        state = self.application_state
+        kind = message["type"]
+        if state == WebSocketState.CONNECTING:
+            if kind not in ("websocket.accept", "websocket.close", "websocket.http.response.start"):
+                raise RuntimeError("WebSocket is not accepted yet: call accept() before sending")
+            if kind == "websocket.close":
+                self.application_state = WebSocketState.DISCONNECTED
+            elif kind == "websocket.http.response.start":
+                self.application_state = WebSocketState.RESPONSE
+            else:
+                self.application_state = WebSocketState.CONNECTED
+        elif state == WebSocketState.CONNECTED:
+            if kind == "websocket.accept":
+                raise RuntimeError("WebSocket is already accepted")
+            if kind not in ("websocket.send", "websocket.close"):
+                raise RuntimeError(f"Cannot send {kind!r} on an open websocket")
+            if kind == "websocket.close":
+                self.application_state = WebSocketState.DISCONNECTED
+        elif state == WebSocketState.RESPONSE:
+            if kind != "websocket.http.response.body":
+                raise RuntimeError(f"Cannot send {kind!r} while sending a denial response")
+            if not message.get("more_body", False):
+                self.application_state = WebSocketState.DISCONNECTED
+        else:
+            raise RuntimeError("Cannot send once the websocket is closed")
+        try:
+            await self._send(message)
+        except OSError as exc:
+            self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006) from exc
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Iterable[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        if self.client_state == WebSocketState.CONNECTING:
+            await self.receive()
+        await self.send(
+            {"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers or [])}
+        )
+
+    def _check_message(self, message: Message) -> Message:
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        return message
+
+    def _require_connected(self) -> None:
+        if self.application_state != WebSocketState.CONNECTED:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+
+    async def receive_text(self) -> str:
+        self._require_connected()
+        message = self._check_message(await self.receive())
+        text = message.get("text")
+        if text is None:
+            raise RuntimeError("Expected a text frame, got binary")
+        return text  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        self._require_connected()
+        message = self._check_message(await self.receive())
+        data = message.get("bytes")
+        if data is None:
+            raise RuntimeError("Expected a binary frame, got text")
+        return data  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
+        if mode not in ("text", "binary"):
+            raise ValueError('mode must be "text" or "binary"')
+        self._require_connected()
+        message = self._check_message(await self.receive())
+        payload = message.get("text") if mode == "text" else message.get("bytes")
+        if payload is None:
+            payload = message.get("bytes") or message.get("text") or ""
+        return msgspec.json.decode(payload)
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    async def send_text(self, data: str) -> None:
+        await self.send({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        if mode not in ("text", "binary"):
+            raise ValueError('mode must be "text" or "binary"')
+        encoded = _encoder.encode(data)
+        if mode == "text":
+            await self.send({"type": "websocket.send", "text": encoded.decode("utf-8")})
+        else:
+            await self.send({"type": "websocket.send", "bytes": encoded})
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
