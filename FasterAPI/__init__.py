@@ -1,18 +1,19 @@
 """FasterAPI: FastAPI's developer experience on a msgspec core.
 
-    from FasterAPI import Faster
+from FasterAPI import Faster
 
-    app = Faster()
+app = Faster()
 
-    @app.get("/items/{item_id}")
-    async def read_item(item_id: int, q: str | None = None) -> dict:
-        return {"item_id": item_id, "q": q}
+@app.get("/items/{item_id}")
+async def read_item(item_id: int, q: str | None = None) -> dict:
+    return {"item_id": item_id, "q": q}
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from FasterAPI._stream import StreamingResponse
 from FasterAPI.app import Faster
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
@@ -40,8 +41,6 @@ from FasterAPI.response import (
 from FasterAPI.routing import APIRoute, FasterRouter, Mount, WebSocketRoute
 from FasterAPI.security.scopes import SecurityScopes
 from FasterAPI.websocket import WebSocket, WebSocketState
-
-from FasterAPI._stream import StreamingResponse
 
 if TYPE_CHECKING:
     from FasterAPI._file import FileResponse

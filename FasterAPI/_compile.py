@@ -91,8 +91,10 @@ def _is_bool_type(annotation: Any) -> bool:
     if annotation is bool:
         return True
     origin = typing.get_origin(annotation)
-    return origin in _SEQUENCE_ORIGINS and bool(typing.get_args(annotation)) and (
-        _strip_optional(typing.get_args(annotation)[0]) is bool
+    return (
+        origin in _SEQUENCE_ORIGINS
+        and bool(typing.get_args(annotation))
+        and (_strip_optional(typing.get_args(annotation)[0]) is bool)
     )
 
 
@@ -136,7 +138,7 @@ class Field:
         if marker.default is not params.Required:
             default = marker.default
             if isinstance(default, (list, dict, set)):
-                return msgspec.field(name=self.alias, default_factory=lambda d=default: d.copy())
+                return msgspec.field(name=self.alias, default_factory=default.copy)
             return msgspec.field(name=self.alias, default=default)
         return msgspec.field(name=self.alias)
 
@@ -276,9 +278,8 @@ def _marker_of(parameter: inspect.Parameter) -> tuple[Any, Any]:
                 f"Parameter {parameter.name!r} has a marker both in Annotated and as default"
             )
         return annotation, default
-    if marker is not None and isinstance(marker, params.Param):
-        if default is not inspect.Parameter.empty:
-            marker = _copy_with_default(marker, default)
+    if isinstance(marker, params.Param) and default is not inspect.Parameter.empty:
+        marker = _copy_with_default(marker, default)
     return annotation, marker
 
 
@@ -317,7 +318,7 @@ def build_plan(
     owner: str | None = None,
 ) -> Plan:
     """Analyse ``call`` and its dependencies recursively."""
-    owner = owner or getattr(call, "__name__", type(call).__name__)
+    owner = owner or str(getattr(call, "__name__", type(call).__name__))
     path_types = path_types or {}
     path_names = frozenset(path_types)
     is_async, is_gen, is_async_gen = _callable_kind(call)
@@ -331,13 +332,11 @@ def build_plan(
             dependency = marker.dependency or annotation
             if not callable(dependency):
                 raise RouteDefinitionError(
-                    f"{owner}: Depends() on {parameter.name!r} needs a callable or a class annotation"
+                    f"{owner}: Depends() on {parameter.name!r} needs a callable or a class"
                 )
             scopes = marker.scopes if isinstance(marker, params.Security) else []
             spec = DependencySpec(parameter.name, dependency, marker.use_cache, scopes)
-            plan.dependencies.append(
-                (spec, build_plan(dependency, path_types=path_types))
-            )
+            plan.dependencies.append((spec, build_plan(dependency, path_types=path_types)))
             continue
         special = _special_kind(annotation) if marker is None else None
         if special is not None:
@@ -384,4 +383,3 @@ def dependency_plans(
         spec = DependencySpec(None, marker.dependency, marker.use_cache, scopes)
         plans.append((spec, build_plan(marker.dependency, path_types=path_types)))
     return plans
-

@@ -42,9 +42,7 @@ class RouteTable:
                 return mount
         return None
 
-    def find_http(
-        self, method: str, path: str
-    ) -> tuple[APIRoute | None, dict[str, Any], set[str]]:
+    def find_http(self, method: str, path: str) -> tuple[APIRoute | None, dict[str, Any], set[str]]:
         """(route, path params, allowed methods); allowed is non-empty only for a 405."""
         allowed: set[str] = set()
         for table, path_params in self.http.lookup(path):

@@ -23,15 +23,15 @@ _PARSING_TYPES = {
     "array": "list_type",
     "null": "none_required",
 }
-_CONSTRAINTS = (
+_CONSTRAINTS = (  # order matters: "of length >=" must win over ">="
+    ("of length >=", "string_too_short"),
+    ("of length <=", "string_too_long"),
+    ("matching regex", "string_pattern_mismatch"),
+    ("that's a multiple of", "multiple_of"),
     (">=", "greater_than_equal"),
     ("<=", "less_than_equal"),
     (">", "greater_than"),
     ("<", "less_than"),
-    ("that's a multiple of", "multiple_of"),
-    ("of length >=", "string_too_short"),
-    ("of length <=", "string_too_long"),
-    ("matching regex", "string_pattern_mismatch"),
 )
 
 MISSING_MSG = "Field required"

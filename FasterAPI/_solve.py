@@ -41,9 +41,23 @@ class RequestContext:
     """State of one request while its plan runs; sources are parsed lazily, once."""
 
     __slots__ = (
-        "app", "background", "body_values", "cache", "connection", "errors", "max_body_size",
-        "path_params", "receive", "scope", "send", "stack", "sub_response", "_cookies",
-        "_headers", "_query", "_request",
+        "_cookies",
+        "_headers",
+        "_query",
+        "_request",
+        "app",
+        "background",
+        "body_values",
+        "cache",
+        "connection",
+        "errors",
+        "max_body_size",
+        "path_params",
+        "receive",
+        "scope",
+        "send",
+        "stack",
+        "sub_response",
     )
 
     def __init__(
@@ -103,8 +117,10 @@ class RequestContext:
             header = ""
             for name, value in self.scope["headers"]:
                 if name == b"cookie":
-                    header = f"{header}; {value.decode('latin-1')}" if header else value.decode(
-                        "latin-1"
+                    header = (
+                        f"{header}; {value.decode('latin-1')}"
+                        if header
+                        else value.decode("latin-1")
                     )
             self._cookies = parse_cookie_header(header)
         return self._cookies

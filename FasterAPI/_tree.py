@@ -133,7 +133,7 @@ class _SegmentMatcher:
         found = self.regex.fullmatch(text)
         if found is None:
             return False
-        for name, value in zip(self.names, found.groups()):
+        for name, value in zip(self.names, found.groups(), strict=True):
             out[name] = value
         return True
 
@@ -176,7 +176,7 @@ class PathTree(Generic[T]):
             if "{" not in segment:
                 node = node.static.setdefault(segment, _Node(segment))
                 continue
-            for matcher, child in node.dynamic:
+            for _, child in node.dynamic:
                 if child.key == segment:
                     node = child
                     break

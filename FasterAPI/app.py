@@ -232,8 +232,9 @@ class Faster(FasterRouter):
     async def _send_server_error(
         self, exc: BaseException, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        logger.error("Unhandled exception in %s %s", scope.get("method"), scope.get("path"),
-                     exc_info=exc)
+        logger.error(
+            "Unhandled exception in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+        )
         handler = self.exception_handlers.server_error_handler()
         response: Response
         if handler is None or self.debug:

@@ -68,9 +68,7 @@ class Headers(Mapping[str, str]):
         elif raw is not None:
             pairs = raw
         elif headers is not None:
-            pairs = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-            ]
+            pairs = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         else:
             pairs = []
         self._list: list[tuple[str, str]] = [

@@ -77,15 +77,22 @@ class Param:
     def meta(self) -> msgspec.Meta | None:
         """The constraints and docs as a ``msgspec.Meta`` (None when there are none)."""
         options = {
-            "gt": self.gt, "ge": self.ge, "lt": self.lt, "le": self.le,
-            "multiple_of": self.multiple_of, "min_length": self.min_length,
-            "max_length": self.max_length, "pattern": self.pattern, "title": self.title,
-            "description": self.description, "examples": self.examples,
+            "gt": self.gt,
+            "ge": self.ge,
+            "lt": self.lt,
+            "le": self.le,
+            "multiple_of": self.multiple_of,
+            "min_length": self.min_length,
+            "max_length": self.max_length,
+            "pattern": self.pattern,
+            "title": self.title,
+            "description": self.description,
+            "examples": self.examples,
         }
-        given = {key: value for key, value in options.items() if value is not None}
+        given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
         if self.json_schema_extra:
             given["extra_json_schema"] = self.json_schema_extra
-        return msgspec.Meta(**given) if given else None
+        return msgspec.Meta(**given) if given else None  # type: ignore[call-overload]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.default!r})"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from FasterAPI._types import Receive, Scope, Send
+from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.datastructures import (
     URL,
     Address,
@@ -29,11 +29,11 @@ class ClientDisconnect(Exception):
     """The client went away while the body was being read."""
 
 
-async def _empty_receive() -> Mapping[str, Any]:
+async def _empty_receive() -> Message:
     raise RuntimeError("This connection has no receive channel")
 
 
-async def _empty_send(message: Mapping[str, Any]) -> None:
+async def _empty_send(message: Message) -> None:
     raise RuntimeError("This connection has no send channel")
 
 

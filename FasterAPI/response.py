@@ -24,7 +24,7 @@ from urllib.parse import quote
 import msgspec
 
 from FasterAPI._types import Receive, Scope, Send
-from FasterAPI.background import BackgroundTasks
+from FasterAPI.background import BackgroundTask
 from FasterAPI.datastructures import MutableHeaders, RawHeaders, check_header_text
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:
 
         return FileResponse
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FileResponse",
@@ -77,14 +78,16 @@ def build_raw_headers(
     raw: RawHeaders = []
     has_type = has_length = False
     if headers:
-        items = headers.raw if isinstance(headers, MutableHeaders) else headers.items()
-        for key, value in items:
-            if isinstance(key, bytes):
-                name, data = key.lower(), value
-            else:
+        pairs: list[tuple[bytes, bytes]]
+        if isinstance(headers, MutableHeaders):
+            pairs = [(key.lower(), value) for key, value in headers.raw]
+        else:
+            pairs = []
+            for key, value in headers.items():
                 check_header_text(key, "Header name")
                 check_header_text(value, "Header value")
-                name, data = key.lower().encode("latin-1"), value.encode("latin-1")
+                pairs.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        for name, data in pairs:
             if name == b"content-type":
                 has_type = True
             elif name == b"content-length":
@@ -111,7 +114,7 @@ class Response:
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
-        background: BackgroundTasks | None = None,
+        background: BackgroundTask | None = None,
     ) -> None:
         self.status_code = status_code
         if media_type is not None:
@@ -164,8 +167,16 @@ class Response:
             (
                 b"set-cookie",
                 format_set_cookie(
-                    key, value, max_age, expires, path, domain, secure, httponly,
-                    samesite, partitioned,
+                    key,
+                    value,
+                    max_age,
+                    expires,
+                    path,
+                    domain,
+                    secure,
+                    httponly,
+                    samesite,
+                    partitioned,
                 ).encode("latin-1"),
             )
         )
@@ -181,8 +192,16 @@ class Response:
         partitioned: bool = False,
     ) -> None:
         self.set_cookie(
-            key, "", max_age=0, expires=0, path=path, domain=domain, secure=secure,
-            httponly=httponly, samesite=samesite, partitioned=partitioned,
+            key,
+            "",
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -296,10 +315,9 @@ class RedirectResponse(Response):
         url: str,
         status_code: int = 307,
         headers: Mapping[str, str] | None = None,
-        background: BackgroundTasks | None = None,
+        background: BackgroundTask | None = None,
     ) -> None:
         check_header_text(str(url), "Redirect URL")
         super().__init__(b"", status_code=status_code, headers=headers, background=background)
         location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
         self.raw_headers.append((b"location", location.encode("latin-1")))
-

@@ -95,7 +95,7 @@ class APIRoute:
         unknown = self.methods - set(HTTP_METHODS)
         if unknown:
             raise ValueError(f"Unknown HTTP methods {sorted(unknown)} for {path!r}")
-        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.name: str = name or str(getattr(endpoint, "__name__", type(endpoint).__name__))
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
         self.summary = summary
@@ -113,7 +113,9 @@ class APIRoute:
         self._declared_response_model = response_model
         self._declared_status = status_code
         self._model_options = (
-            response_model_include, response_model_exclude, response_model_exclude_none
+            response_model_include,
+            response_model_exclude,
+            response_model_exclude_none,
         )
         self.output = OutputPlan(
             self.response_model, response_class, self.status_code, *self._model_options
@@ -492,4 +494,3 @@ class FasterRouter:
             elif route.name == name and set(route.template.params) == set(path_params):
                 return route.template.format(path_params)
         raise LookupError(f"No route named {name!r} with parameters {sorted(path_params)}")
-

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio
-import anyio.abc
 import anyio.from_thread
 
 try:
@@ -153,7 +152,7 @@ class TestClient(httpx.Client):
         )
 
     @contextlib.contextmanager
-    def _portal_factory(self) -> Generator[anyio.abc.BlockingPortal, None, None]:
+    def _portal_factory(self) -> Generator[anyio.from_thread.BlockingPortal, None, None]:
         if self._portal is not None:
             yield self._portal
         else:
@@ -231,7 +230,7 @@ class TestClient(httpx.Client):
         """A websocket session to ``url``; use it as a context manager."""
         request = self.build_request("GET", url, **kwargs)
         transport = self._transport
-        assert isinstance(transport, _AppTransport)  # noqa: S101 - set in __init__
+        assert isinstance(transport, _AppTransport)
         scope = transport._scope(request)
         scope.update(
             type="websocket",

@@ -45,7 +45,9 @@ class WebSocket(HTTPConnection):
         elif kind == "websocket.disconnect":
             self.client_state = WebSocketState.DISCONNECTED
         elif kind != "websocket.receive":
-            raise RuntimeError(f'Expected "websocket.receive" or "websocket.disconnect", got {kind!r}')
+            raise RuntimeError(
+                f'Expected "websocket.receive" or "websocket.disconnect", got {kind!r}'
+            )
         return message
 
     async def send(self, message: Message) -> None:

@@ -1,0 +1,272 @@
+"""JSON request bodies: Structs, dataclasses, TypedDicts, embedding, limits and bad input."""
+
+import dataclasses
+from typing import Annotated, Optional, TypedDict
+
+import anyio
+import msgspec
+
+from FasterAPI import Body, Faster, FasterRouter, Form
+from FasterAPI.testclient import TestClient
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: Annotated[float, msgspec.Meta(gt=0)]
+    tags: list[str] = []
+
+
+class Owner(msgspec.Struct):
+    username: str
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+class Settings(TypedDict):
+    theme: str
+
+
+def app_with_routes() -> Faster:
+    app = Faster()
+
+    @app.post("/items", status_code=201)
+    async def create(item: Item) -> Item:
+        return item
+
+    @app.post("/points")
+    async def points(point: Point):
+        return {"sum": point.x + point.y}
+
+    @app.post("/settings")
+    async def settings(settings: Settings):
+        return settings
+
+    @app.post("/pair")
+    async def pair(item: Item, owner: Owner):
+        return {"item": item.name, "owner": owner.username}
+
+    @app.post("/embedded")
+    async def embedded(item: Item = Body(embed=True)):
+        return item.name
+
+    @app.post("/scalar")
+    async def scalar(count: int = Body()):
+        return count + 1
+
+    @app.post("/mixed")
+    async def mixed(item: Item, importance: int = Body(gt=0)):
+        return {"item": item.name, "importance": importance}
+
+    @app.post("/optional")
+    async def optional(item: Optional[Item] = None):
+        return item is None
+
+    @app.post("/items-list")
+    async def many(items: list[Item]):
+        return len(items)
+
+    return app
+
+
+client = TestClient(app_with_routes())
+
+
+def test_body_struct_round_trip_with_201():
+    response = client.post("/items", json={"name": "pen", "price": 1.5})
+    assert response.status_code == 201
+    assert response.json() == {"name": "pen", "price": 1.5, "tags": []}
+    assert response.headers["content-length"] == str(len(response.content))
+
+
+def test_body_dataclass_and_typeddict():
+    assert client.post("/points", json={"x": 1, "y": 2}).json() == {"sum": 3}
+    assert client.post("/settings", json={"theme": "dark"}).json() == {"theme": "dark"}
+
+
+def test_body_several_models_are_embedded_by_name():
+    response = client.post(
+        "/pair", json={"item": {"name": "pen", "price": 1}, "owner": {"username": "ann"}}
+    )
+    assert response.json() == {"item": "pen", "owner": "ann"}
+
+
+def test_body_embed_true_and_scalar_body():
+    assert client.post("/embedded", json={"item": {"name": "cup", "price": 2}}).json() == "cup"
+    assert client.post("/scalar", json=41).json() == 42
+
+
+def test_body_mixed_model_and_scalar_body_field():
+    response = client.post("/mixed", json={"item": {"name": "a", "price": 1}, "importance": 0})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "importance"]
+
+
+def test_body_validation_error_location_and_input():
+    response = client.post("/items", json={"name": "pen", "price": -1})
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "greater_than",
+                "loc": ["body", "price"],
+                "msg": "Expected `float` > 0.0",
+                "input": -1,
+            }
+        ]
+    }
+
+
+def test_body_nested_location_in_list():
+    response = client.post("/items-list", json=[{"name": "a", "price": 1}, {"name": 2}])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", 1, "name"]
+
+
+def test_body_missing_field_and_missing_body():
+    response = client.post("/items", json={"name": "pen"})
+    assert response.json()["detail"] == [
+        {"type": "missing", "loc": ["body", "price"], "msg": "Field required",
+         "input": {"name": "pen"}}
+    ]
+    response = client.post("/items")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert response.json()["detail"][0]["type"] == "missing"
+
+
+def test_body_optional_may_be_absent():
+    assert client.post("/optional").json() is True
+
+
+def test_body_malformed_json_is_422_with_position():
+    response = client.post(
+        "/items", content=b'{"name": x}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["type"] == "json_invalid"
+    assert error["loc"] == ["body", 9]
+
+
+def test_body_truncated_json_is_422():
+    response = client.post("/items", content=b'{"name": "x"', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_body_invalid_utf8_is_4xx():
+    response = client.post(
+        "/items", content=b'{"name": "\xff", "price": 1}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_body_deeply_nested_json_is_4xx():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/items-list", content=deep, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_body_wrong_content_type_is_415():
+    response = client.post("/items", content=b"name=pen", headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert "JSON" in response.json()["detail"]
+
+
+def test_body_json_suffix_content_type_is_accepted():
+    response = client.post(
+        "/items", content=b'{"name":"a","price":1}',
+        headers={"content-type": "application/vnd.api+json; charset=utf-8"},
+    )
+    assert response.status_code == 201
+
+
+def test_body_over_limit_by_content_length_is_413_before_reading():
+    app = Faster(max_body_size=10)
+    received = []
+
+    @app.post("/small")
+    async def small(item: Item):
+        return "never"
+
+    async def receive():
+        received.append(1)
+        return {"type": "http.request", "body": b"x" * 100, "more_body": False}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/small", "query_string": b"",
+        "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")],
+    }
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert received == []
+
+
+def test_body_over_limit_while_streaming_is_413():
+    app = Faster(max_body_size=10)
+
+    @app.post("/small")
+    async def small(item: Item):
+        return "never"
+
+    chunks = [b"x" * 8, b"x" * 8, b"x" * 8]
+    taken = []
+
+    async def receive():
+        taken.append(1)
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/small", "query_string": b"", "headers": []}
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert len(taken) == 2
+
+
+def test_body_limit_per_router_and_route():
+    router = FasterRouter(max_body_size=5)
+
+    @router.post("/tiny")
+    async def tiny(value: int = Body()):
+        return value
+
+    app = Faster()
+    app.include_router(router)
+
+    @app.post("/roomy", max_body_size=1000)
+    async def roomy(value: str = Body()):
+        return len(value)
+
+    client = TestClient(app)
+    assert client.post("/tiny", json=123456).status_code == 413
+    assert client.post("/tiny", json=1).json() == 1
+    assert client.post("/roomy", json="x" * 500).json() == 500
+
+
+def test_form_urlencoded_fields():
+    app = Faster()
+
+    @app.post("/login")
+    async def login(username: str = Form(), remember: bool = Form(False)):
+        return {"username": username, "remember": remember}
+
+    client = TestClient(app)
+    assert client.post("/login", data={"username": "ann", "remember": "on"}).json() == {
+        "username": "ann", "remember": True,
+    }
+    response = client.post("/login", data={"remember": "on"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "username"]

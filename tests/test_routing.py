@@ -1,0 +1,341 @@
+import uuid
+
+import pytest
+
+from FasterAPI import Depends, Faster, FasterRouter, HTTPException, Request, WebSocket
+from FasterAPI.testclient import TestClient
+
+
+def make_app() -> Faster:
+    app = Faster()
+
+    @app.get("/users/me/posts")
+    async def my_posts():
+        return {"who": "me"}
+
+    @app.get("/users/{uid}/posts")
+    async def user_posts(uid: int):
+        return {"who": uid}
+
+    @app.get("/users/{name}/profile")
+    async def profile(name: str):
+        return {"name": name}
+
+    @app.get("/files/{file_path:path}")
+    async def files(file_path: str):
+        return {"path": file_path}
+
+    @app.get("/ints/{n:int}")
+    async def ints(n):
+        return {"n": n, "type": type(n).__name__}
+
+    @app.get("/floats/{x:float}")
+    async def floats(x: float):
+        return {"x": x}
+
+    @app.get("/uuids/{u:uuid}")
+    async def uuids(u: uuid.UUID):
+        return {"u": str(u)}
+
+    @app.get("/reports/{name}.csv")
+    async def report(name: str):
+        return {"report": name}
+
+    @app.post("/things")
+    async def create_thing():
+        return {"created": True}
+
+    @app.put("/things")
+    async def replace_thing():
+        return {"replaced": True}
+
+    return app
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(make_app())
+
+
+def test_routing_static_route_wins_over_parameter(client):
+    assert client.get("/users/me/posts").json() == {"who": "me"}
+
+
+def test_routing_parameter_route_after_backtracking(client):
+    assert client.get("/users/42/posts").json() == {"who": 42}
+
+
+def test_routing_sibling_routes_with_different_parameter_names(client):
+    assert client.get("/users/alice/profile").json() == {"name": "alice"}
+    assert client.get("/users/7/profile").json() == {"name": "7"}
+
+
+def test_routing_path_converter_takes_the_rest(client):
+    assert client.get("/files/a/b/c.txt").json() == {"path": "a/b/c.txt"}
+
+
+def test_routing_int_converter_converts_and_rejects_non_digits(client):
+    assert client.get("/ints/12").json() == {"n": 12, "type": "int"}
+    assert client.get("/ints/abc").status_code == 404
+
+
+def test_routing_float_and_uuid_converters(client):
+    assert client.get("/floats/1.5").json() == {"x": 1.5}
+    value = str(uuid.uuid4())
+    assert client.get(f"/uuids/{value}").json() == {"u": value}
+    assert client.get("/uuids/not-a-uuid").status_code == 404
+
+
+def test_routing_segment_with_text_around_parameter(client):
+    assert client.get("/reports/june.csv").json() == {"report": "june"}
+
+
+def test_routing_unknown_path_is_404_json(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_routing_wrong_method_is_405_with_allow(client):
+    response = client.delete("/things")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST, PUT"
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_routing_405_allow_for_parameterised_route(client):
+    response = client.post("/users/1/posts")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_routing_head_served_by_get_route_without_body(client):
+    get = client.get("/users/me/posts")
+    head = client.head("/users/me/posts")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == "application/json"
+
+
+def test_routing_redirect_slashes_both_ways():
+    app = Faster()
+
+    @app.get("/a")
+    async def a():
+        return "a"
+
+    @app.get("/b/")
+    async def b():
+        return "b"
+
+    client = TestClient(app, follow_redirects=False)
+    response = client.get("/a/?x=1")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/a?x=1"
+    response = client.get("/b")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/b/"
+    assert TestClient(app).get("/a/").json() == "a"
+
+
+def test_routing_redirect_slashes_can_be_disabled():
+    app = Faster(redirect_slashes=False)
+
+    @app.get("/a")
+    async def a():
+        return "a"
+
+    assert TestClient(app, follow_redirects=False).get("/a/").status_code == 404
+
+
+def test_routing_api_route_with_several_methods():
+    app = Faster()
+
+    @app.api_route("/multi", methods=["GET", "POST"])
+    async def multi(request: Request):
+        return request.method
+
+    client = TestClient(app)
+    assert client.get("/multi").json() == "GET"
+    assert client.post("/multi").json() == "POST"
+    assert client.patch("/multi").status_code == 405
+
+
+def test_routing_every_method_decorator():
+    app = Faster()
+    for method in ("get", "post", "put", "patch", "delete", "options", "trace"):
+
+        async def endpoint(request: Request):
+            return request.method
+
+        getattr(app, method)("/m")(endpoint)
+
+    client = TestClient(app)
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
+        assert client.request(method, "/m").json() == method
+
+
+def test_routing_explicit_head_route_overrides_get():
+    app = Faster()
+
+    @app.get("/h")
+    async def get_h():
+        return "get"
+
+    @app.head("/h")
+    async def head_h():
+        from FasterAPI import Response
+
+        return Response(headers={"x-head": "yes"})
+
+    response = TestClient(app).head("/h")
+    assert response.headers["x-head"] == "yes"
+
+
+def test_routing_unknown_keyword_in_decorator_is_a_type_error():
+    app = Faster()
+    with pytest.raises(TypeError):
+        app.get("/x", respnse_model=dict)(lambda: None)
+
+
+def test_routing_bad_path_and_converter_raise_at_definition():
+    app = Faster()
+    with pytest.raises(ValueError):
+        app.get("no-slash")(lambda: None)
+    with pytest.raises(ValueError):
+        app.get("/x/{y:bogus}")(lambda: None)
+
+
+def test_router_include_with_prefix_tags_and_dependencies():
+    calls = []
+
+    def router_dep():
+        calls.append("router")
+
+    def include_dep():
+        calls.append("include")
+
+    router = FasterRouter(prefix="/items", tags=["items"], dependencies=[Depends(router_dep)])
+
+    @router.get("/{item_id}")
+    async def read_item(item_id: int):
+        return {"item_id": item_id}
+
+    app = Faster()
+    app.include_router(router, prefix="/v1", dependencies=[Depends(include_dep)], tags=["v1"])
+    client = TestClient(app)
+    assert client.get("/v1/items/3").json() == {"item_id": 3}
+    assert calls == ["include", "router"]
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/v1/items/{item_id}")
+    assert route.tags == ["v1", "items"]
+
+
+def test_router_nested_include():
+    inner = FasterRouter()
+
+    @inner.get("/leaf")
+    async def leaf():
+        return "leaf"
+
+    middle = FasterRouter(prefix="/middle")
+    middle.include_router(inner, prefix="/inner")
+    app = Faster()
+    app.include_router(middle, prefix="/outer")
+    assert TestClient(app).get("/outer/middle/inner/leaf").json() == "leaf"
+
+
+def test_router_routes_added_after_first_request_are_served():
+    app = Faster()
+
+    @app.get("/one")
+    async def one():
+        return 1
+
+    client = TestClient(app)
+    assert client.get("/one").json() == 1
+
+    @app.get("/two")
+    async def two():
+        return 2
+
+    assert client.get("/two").json() == 2
+
+
+def test_routing_url_path_for_and_request_url_for():
+    app = Faster()
+
+    @app.get("/items/{item_id}", name="item")
+    async def item(item_id: int, request: Request):
+        return {"url": str(request.url_for("item", item_id=item_id + 1))}
+
+    assert app.url_path_for("item", item_id=5) == "/items/5"
+    assert TestClient(app).get("/items/1").json() == {"url": "http://testserver/items/2"}
+    with pytest.raises(LookupError):
+        app.url_path_for("missing")
+
+
+def test_mount_serves_asgi_app_under_prefix():
+    async def raw_app(scope, receive, send):
+        body = f"{scope['root_path']}|{scope['path']}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    app = Faster()
+    app.mount("/sub", raw_app)
+    response = TestClient(app).get("/sub/x/y")
+    assert response.text == "/sub|/sub/x/y"
+
+
+def test_mount_of_faster_app_routes_inside():
+    sub = Faster()
+
+    @sub.get("/hello/{name}", name="hello")
+    async def hello(name: str, request: Request):
+        return {"hello": name, "url": str(request.url)}
+
+    app = Faster()
+    app.mount("/api", sub, name="api")
+    response = TestClient(app).get("/api/hello/bob")
+    assert response.json() == {"hello": "bob", "url": "http://testserver/api/hello/bob"}
+    assert app.url_path_for("api:hello", name="x") == "/api/hello/x"
+    assert TestClient(app).get("/api/nothing").status_code == 404
+
+
+def test_mount_passes_websockets():
+    sub = Faster()
+
+    @sub.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("mounted")
+        await websocket.close()
+
+    app = Faster()
+    app.mount("/sub", sub)
+    with TestClient(app).websocket_connect("/sub/ws") as session:
+        assert session.receive_text() == "mounted"
+
+
+def test_routing_http_exception_in_handler_uses_status_and_headers():
+    app = Faster()
+
+    @app.get("/teapot")
+    async def teapot():
+        raise HTTPException(418, "short and stout", headers={"x-tea": "earl grey"})
+
+    response = TestClient(app).get("/teapot")
+    assert response.status_code == 418
+    assert response.json() == {"detail": "short and stout"}
+    assert response.headers["x-tea"] == "earl grey"
+
+
+def test_routing_root_path_prefix_is_stripped_for_matching():
+    app = Faster()
+
+    @app.get("/ping")
+    async def ping(request: Request):
+        return {"url": str(request.url)}
+
+    client = TestClient(app, root_path="/proxy")
+    assert client.get("/ping").json() == {"url": "http://testserver/proxy/ping"}
