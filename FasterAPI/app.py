@@ -24,7 +24,7 @@ from FasterAPI.datastructures import URL, State, route_path
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
-from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, Request
+from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
 from FasterAPI.response import JSONResponse, RedirectResponse, Response
 from FasterAPI.routing import FasterRouter
 
@@ -220,6 +220,9 @@ class Faster(FasterRouter):
     async def _handle_exception(
         self, exc: Exception, scope: Scope, receive: Receive, send: Send, inline_errors: bool
     ) -> None:
+        if isinstance(exc, ClientDisconnect):
+            logger.info("Client disconnected during %s %s", scope.get("method"), scope.get("path"))
+            return
         handler = self.exception_handlers.find(exc)
         if handler is None:
             if inline_errors:

@@ -1,0 +1,171 @@
+"""Request: URL, headers, query, cookies, client, body/json/stream, disconnects."""
+
+import anyio
+import pytest
+
+from FasterAPI import Faster, Request
+from FasterAPI.request import ClientDisconnect
+from FasterAPI.testclient import TestClient
+
+
+def echo_app() -> Faster:
+    app = Faster()
+
+    @app.api_route("/echo/{name}", methods=["GET", "POST"])
+    async def echo(name: str, request: Request):
+        return {
+            "method": request.method,
+            "url": str(request.url),
+            "path": request.url.path,
+            "base_url": str(request.base_url),
+            "headers": request.headers.getlist("x-multi"),
+            "ua": request.headers["User-Agent"],
+            "query": request.query_params.getlist("q"),
+            "last_q": request.query_params.get("q"),
+            "path_params": request.path_params if request.path_params else {"name": name},
+            "cookies": request.cookies,
+            "client": list(request.client) if request.client else None,
+            "body": (await request.body()).decode(),
+        }
+
+    @app.post("/json")
+    async def as_json(request: Request):
+        return {"got": await request.json()}
+
+    @app.post("/stream")
+    async def stream(request: Request):
+        sizes = [len(chunk) async for chunk in request.stream()]
+        return {"total": sum(sizes)}
+
+    return app
+
+
+client = TestClient(echo_app())
+
+
+def test_request_exposes_url_headers_query_cookies_client_body():
+    response = client.post(
+        "/echo/bob?q=1&q=2",
+        content=b"payload",
+        headers=[("x-multi", "a"), ("x-multi", "b"), ("cookie", "k=v; other=1")],
+    )
+    data = response.json()
+    assert data["method"] == "POST"
+    assert data["url"] == "http://testserver/echo/bob?q=1&q=2"
+    assert data["path"] == "/echo/bob"
+    assert data["base_url"] == "http://testserver/"
+    assert data["headers"] == ["a", "b"]
+    assert data["ua"] == "testclient"
+    assert data["query"] == ["1", "2"]
+    assert data["last_q"] == "2"
+    assert data["path_params"] == {"name": "bob"}
+    assert data["cookies"] == {"k": "v", "other": "1"}
+    assert data["client"] == ["testclient", 50000]
+    assert data["body"] == "payload"
+
+
+def test_request_json_and_malformed_json_is_400():
+    assert client.post("/json", json={"a": [1]}).json() == {"got": {"a": [1]}}
+    response = client.post("/json", content=b"{nope")
+    assert response.status_code == 400
+    assert "Malformed JSON" in response.json()["detail"]
+
+
+def test_request_stream_reads_chunks():
+    assert client.post("/stream", content=b"x" * 5000).json() == {"total": 5000}
+
+
+def test_request_body_limit_applies_to_request_body_too():
+    app = Faster(max_body_size=4)
+
+    @app.post("/raw")
+    async def raw(request: Request):
+        return len(await request.body())
+
+    response = TestClient(app).post("/raw", content=b"12345")
+    assert response.status_code == 413
+
+
+def test_request_invalid_content_length_is_400():
+    app = Faster()
+
+    @app.post("/raw")
+    async def raw(request: Request):
+        return len(await request.body())
+
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"x", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/raw", "query_string": b"",
+        "headers": [(b"content-length", b"abc")],
+    }
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 400
+
+
+def test_request_client_disconnect_while_reading_body():
+    app = Faster()
+    seen = []
+
+    @app.post("/upload")
+    async def upload(request: Request):
+        try:
+            await request.body()
+        except ClientDisconnect:
+            seen.append("disconnect")
+            raise
+
+    messages = [
+        {"type": "http.request", "body": b"part", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive():
+        return messages.pop(0)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/upload", "query_string": b"", "headers": []}
+    anyio.run(app, scope, receive, send)
+    assert seen == ["disconnect"]
+    assert sent == []  # nobody is listening: no response, no 500
+
+
+def test_request_is_disconnected():
+    app = Faster()
+    result = {}
+
+    @app.get("/check")
+    async def check(request: Request):
+        result["before"] = await request.is_disconnected()
+        return "ok"
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    scope = {"type": "http", "method": "GET", "path": "/check", "query_string": b"", "headers": []}
+    anyio.run(app, scope, receive, send)
+    assert result["before"] is True
+
+
+def test_request_state_and_scope_access():
+    app = Faster()
+
+    @app.get("/state")
+    async def state(request: Request):
+        request.state.user = "ann"
+        return {"user": request.state.user, "type": request["type"], "app": request.app is app}
+
+    assert TestClient(app).get("/state").json() == {"user": "ann", "type": "http", "app": True}

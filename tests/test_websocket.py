@@ -1,0 +1,160 @@
+"""WebSocket routes: injection, messages, state checks, errors."""
+
+import pytest
+
+from FasterAPI import (
+    Depends,
+    Faster,
+    FasterRouter,
+    Query,
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketException,
+)
+from FasterAPI.testclient import TestClient
+
+
+def test_websocket_echo_with_path_query_and_dependency():
+    app = Faster()
+
+    def prefix(tag: str = Query(">")):
+        return tag
+
+    @app.websocket("/ws/{room_id}")
+    async def room(websocket: WebSocket, room_id: int, tag: str = Depends(prefix)):
+        await websocket.accept()
+        async for text in websocket.iter_text():
+            await websocket.send_text(f"{tag}{room_id}:{text}")
+
+    client = TestClient(app)
+    with client.websocket_connect("/ws/7?tag=%23") as session:
+        session.send_text("hi")
+        assert session.receive_text() == "#7:hi"
+        session.send_text("again")
+        assert session.receive_text() == "#7:again"
+
+
+def test_websocket_json_and_bytes_modes():
+    app = Faster()
+
+    @app.websocket("/json")
+    async def json_ws(websocket: WebSocket):
+        await websocket.accept(subprotocol="chat")
+        data = await websocket.receive_json()
+        await websocket.send_json({"echo": data})
+        raw = await websocket.receive_bytes()
+        await websocket.send_bytes(raw[::-1])
+        await websocket.send_json([1], mode="binary")
+        await websocket.close(code=1001)
+
+    with TestClient(app).websocket_connect("/json", subprotocols=["chat"]) as session:
+        assert session.accepted_subprotocol == "chat"
+        session.send_json({"a": 1})
+        assert session.receive_json() == {"echo": {"a": 1}}
+        session.send_bytes(b"abc")
+        assert session.receive_bytes() == b"cba"
+        assert session.receive_json(mode="binary") == [1]
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive_text()
+        assert info.value.code == 1001
+
+
+def test_websocket_unknown_path_closes_before_accept():
+    app = Faster()
+    with pytest.raises(WebSocketDisconnect):
+        with TestClient(app).websocket_connect("/nothing"):
+            pass
+
+
+def test_websocket_invalid_parameter_closes_with_1008():
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket, n: int):
+        await websocket.accept()
+
+    with pytest.raises(WebSocketDisconnect) as info:
+        with TestClient(app).websocket_connect("/ws?n=abc"):
+            pass
+    assert info.value.code == 1008
+
+
+def test_websocket_exception_closes_with_its_code():
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        raise WebSocketException(4001, "not allowed")
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        message = session.receive()
+        assert message == {"type": "websocket.close", "code": 4001, "reason": "not allowed"}
+
+
+def test_websocket_handler_error_closes_with_1011_and_is_raised():
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError):
+        with TestClient(app).websocket_connect("/ws") as session:
+            assert session.receive()["code"] == 1011
+            session.receive()
+
+
+def test_websocket_send_before_accept_and_double_accept_are_errors():
+    app = Faster()
+    errors = []
+
+    @app.websocket("/early")
+    async def early(websocket: WebSocket):
+        try:
+            await websocket.send_text("too soon")
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        await websocket.accept()
+        try:
+            await websocket.accept()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        await websocket.close()
+
+    with TestClient(app).websocket_connect("/early") as session:
+        assert session.receive()["type"] == "websocket.close"
+    assert len(errors) == 2
+
+
+def test_websocket_client_disconnect_raises_in_handler():
+    app = Faster()
+    seen = []
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        session.close(1000)
+    assert seen == [1000]
+
+
+def test_websocket_on_router_with_prefix():
+    router = FasterRouter(prefix="/chat")
+
+    @router.websocket("/live")
+    async def live(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(websocket.url.path)
+        await websocket.close()
+
+    app = Faster()
+    app.include_router(router)
+    with TestClient(app).websocket_connect("/chat/live") as session:
+        assert session.receive_text() == "/chat/live"
