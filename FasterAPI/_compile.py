@@ -17,6 +17,8 @@ import msgspec
 
 from FasterAPI import params
 from FasterAPI._errors import from_message, missing
+from FasterAPI._extract import parse_query, pick_headers, read_cookies
+from FasterAPI._types import Scope
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.request import HTTPConnection, Request
 from FasterAPI.response import Response
@@ -152,29 +154,40 @@ class SourceModel:
         self.aliases = tuple(field.alias for field in fields)
         self.sequence_aliases = frozenset(f.alias for f in fields if f.is_sequence)
         self.bool_aliases = tuple(f.alias for f in fields if _is_bool_type(f.annotation))
+        self.header_names = {alias.encode("latin-1"): alias for alias in self.aliases}
         definitions = [(f.name, f.typed(), f.msgspec_field()) for f in fields]
         try:
             self.model = msgspec.defstruct(f"{owner}_{source}", definitions, kw_only=True)
         except (TypeError, ValueError) as exc:
             raise RouteDefinitionError(f"{owner}: bad {source} parameter: {exc}") from exc
 
-    def pick(self, values: dict[str, Any], multi: bool) -> dict[str, Any]:
-        """The raw inputs this model reads.
-
-        With ``multi`` the values are lists (query, headers): sequence fields take the
-        whole list, others the last value.
-        """
-        raw: dict[str, Any] = {}
-        if multi:
-            sequences = self.sequence_aliases
-            for alias in self.aliases:
-                found = values.get(alias)
-                if found is not None:
-                    raw[alias] = found if alias in sequences else found[-1]
+    def extract(self, scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
+        """The raw inputs of this model from the request (unknown keys are ignored later)."""
+        source = self.source
+        raw: dict[str, Any]
+        if source == "path":
+            raw = path_params
+        elif source == "query":
+            raw = parse_query(scope["query_string"], self.sequence_aliases)
+        elif source == "header":
+            raw = pick_headers(scope["headers"], self.header_names, self.sequence_aliases)
         else:
-            for alias in self.aliases:
-                if alias in values:
-                    raw[alias] = values[alias]
+            raw = read_cookies(scope["headers"])
+        if self.bool_aliases:
+            raw = self.normalise_bools(raw)
+        return raw
+
+    def pick_lists(self, values: dict[str, list[str]]) -> dict[str, Any]:
+        """From ``{name: [values]}`` (a parsed form): lists for sequences, else the last value."""
+        raw: dict[str, Any] = {}
+        for alias in self.aliases:
+            found = values.get(alias)
+            if found is not None:
+                raw[alias] = found if alias in self.sequence_aliases else found[-1]
+        return self.normalise_bools(raw) if self.bool_aliases else raw
+
+    def normalise_bools(self, raw: dict[str, Any]) -> dict[str, Any]:
+        raw = dict(raw)
         for alias in self.bool_aliases:
             if alias in raw:
                 raw[alias] = _normalise_bool(raw[alias])

@@ -44,11 +44,11 @@ class RouteTable:
 
     def find_http(self, method: str, path: str) -> tuple[APIRoute | None, dict[str, Any], set[str]]:
         """(route, path params, allowed methods); allowed is non-empty only for a 405."""
+        found = self.http.find(path, lambda table: method in table)
+        if found is not None:
+            return found[0][method], found[1], set()
         allowed: set[str] = set()
-        for table, path_params in self.http.lookup(path):
-            route = table.get(method)
-            if route is not None:
-                return route, path_params, allowed
+        for table, _ in self.http.lookup(path):
             allowed.update(table)
         return None, {}, allowed
 

@@ -12,8 +12,8 @@ import msgspec
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, Response
 
-_encode = msgspec.json.Encoder().encode
-_JSON_TYPE = (b"content-type", b"application/json")
+encode_json = msgspec.json.Encoder().encode
+JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
 class _Default:
@@ -38,7 +38,7 @@ class EncodedJSON(Response):
         self.status_code = status_code
         self.body = body
         self.background = None
-        self.raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode())]
+        self.raw_headers = [JSON_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]
 
 
 def _is_passthrough(annotation: Any) -> bool:
@@ -128,7 +128,7 @@ class OutputPlan:
         if self.filters:
             value = self.filter(value)
         if self.fast_json and status_code not in (204, 304) and status_code >= 200:
-            return EncodedJSON(_encode(value), status_code)
+            return EncodedJSON(encode_json(value), status_code)
         if status_code in (204, 304) or status_code < 200:
             return self.response_class(None, status_code=status_code)
         return self.response_class(value, status_code=status_code)

@@ -15,7 +15,6 @@ from FasterAPI._errors import from_message, missing
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.datastructures import parse_cookie_header
 from FasterAPI.exceptions import HTTPException, RequestValidationError
 from FasterAPI.request import Request
 from FasterAPI.response import Response
@@ -83,9 +82,6 @@ class RequestContext:
         self.sub_response: SubResponse | None = None
         self.connection: WebSocket | None = None
         self._request: Request | None = None
-        self._query: dict[str, list[str]] | None = None
-        self._headers: dict[str, list[str]] | None = None
-        self._cookies: dict[str, str] | None = None
 
     @property
     def request(self) -> Request:
@@ -94,36 +90,6 @@ class RequestContext:
                 self.scope, self.receive, self.send, max_body_size=self.max_body_size
             )
         return self._request
-
-    def values(self, source: str) -> dict[str, Any]:
-        if source == "path":
-            return self.path_params
-        if source == "query":
-            if self._query is None:
-                query: dict[str, list[str]] = {}
-                text = self.scope["query_string"].decode("latin-1")
-                for key, value in parse_qsl(text, keep_blank_values=True):
-                    query.setdefault(key, []).append(value)
-                self._query = query
-            return self._query
-        if source == "header":
-            if self._headers is None:
-                headers: dict[str, list[str]] = {}
-                for name, value in self.scope["headers"]:
-                    headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
-                self._headers = headers
-            return self._headers
-        if self._cookies is None:
-            header = ""
-            for name, value in self.scope["headers"]:
-                if name == b"cookie":
-                    header = (
-                        f"{header}; {value.decode('latin-1')}"
-                        if header
-                        else value.decode("latin-1")
-                    )
-            self._cookies = parse_cookie_header(header)
-        return self._cookies
 
     def special(self, kind: str, scopes: list[str]) -> Any:
         if kind == "request":
@@ -168,9 +134,7 @@ async def solve(plan: Plan, ctx: RequestContext, scopes: list[str]) -> dict[str,
         if spec.name is not None:
             kwargs[spec.name] = value
     for model in plan.sources:
-        source = model.source
-        raw = model.pick(ctx.values(source), multi=source in ("query", "header"))
-        converted, errors = model.convert(raw)
+        converted, errors = model.convert(model.extract(ctx.scope, ctx.path_params))
         if errors:
             ctx.errors.extend(errors)
         else:
@@ -302,7 +266,7 @@ class BodyPlan:
             raise HTTPException(400, "Form body is not valid UTF-8") from exc
         for key, value in pairs:
             fields.setdefault(key, []).append(value)
-        converted, errors = self.form_model.convert(self.form_model.pick(fields, multi=True))
+        converted, errors = self.form_model.convert(self.form_model.pick_lists(fields))
         if errors:
             ctx.errors.extend(errors)
         else:

@@ -124,17 +124,16 @@ class _SegmentMatcher:
         if full is not None:
             self.whole = params[full.group(1)]
 
-    def match(self, text: str, out: dict[str, Any]) -> bool:
+    def match(self, text: str, out: list[tuple[str, str]]) -> bool:
         if self.whole is not None:
             if not self.whole.pattern.fullmatch(text):
                 return False
-            out[self.names[0]] = text
+            out.append((self.names[0], text))
             return True
         found = self.regex.fullmatch(text)
         if found is None:
             return False
-        for name, value in zip(self.names, found.groups(), strict=True):
-            out[name] = value
+        out.extend(zip(self.names, found.groups(), strict=True))
         return True
 
 
@@ -188,36 +187,58 @@ class PathTree(Generic[T]):
             node.value = make()
         return node.value
 
-    def lookup(self, path: str) -> list[tuple[T, dict[str, Any]]]:
+    def find(self, path: str, accept: Callable[[T], bool]) -> tuple[T, dict[str, str]] | None:
+        """The first parameterised match (most static first) whose value ``accept``s."""
+        return self._find(self._root, path[1:].split("/"), 0, [], accept)
+
+    def lookup(self, path: str) -> list[tuple[T, dict[str, str]]]:
         """Every stored value whose template matches ``path``, best (most static) first."""
-        found: list[tuple[T, dict[str, Any]]] = []
+        found: list[tuple[T, dict[str, str]]] = []
         value = self.static.get(path)
         if value is not None:
             found.append((value, {}))
-        segments = path[1:].split("/")
-        self._walk(self._root, segments, 0, {}, found, path)
+        self._find(self._root, path[1:].split("/"), 0, [], _reject, found)
         return found
 
-    def _walk(
+    def _find(
         self,
         node: _Node[T],
         segments: list[str],
         index: int,
-        params: dict[str, Any],
-        found: list[tuple[T, dict[str, Any]]],
-        path: str,
-    ) -> None:
+        captured: list[tuple[str, str]],
+        accept: Callable[[T], bool],
+        seen: list[tuple[T, dict[str, str]]] | None = None,
+    ) -> tuple[T, dict[str, str]] | None:
         if index == len(segments):
-            if node.value is not None:
-                found.append((node.value, dict(params)))
-            return
+            value = node.value
+            if value is not None:
+                if seen is not None:
+                    seen.append((value, dict(captured)))
+                if accept(value):
+                    return value, dict(captured)
+            return None
         segment = segments[index]
         child = node.static.get(segment)
         if child is not None:
-            self._walk(child, segments, index + 1, params, found, path)
+            found = self._find(child, segments, index + 1, captured, accept, seen)
+            if found is not None:
+                return found
         for matcher, dynamic_child in node.dynamic:
-            captured: dict[str, Any] = {}
+            mark = len(captured)
             if matcher.match(segment, captured):
-                self._walk(dynamic_child, segments, index + 1, {**params, **captured}, found, path)
+                found = self._find(dynamic_child, segments, index + 1, captured, accept, seen)
+                if found is not None:
+                    return found
+                del captured[mark:]
         for name, value in node.catch_all:
-            found.append((value, {**params, name: "/".join(segments[index:])}))
+            params = dict(captured)
+            params[name] = "/".join(segments[index:])
+            if seen is not None:
+                seen.append((value, params))
+            if accept(value):
+                return value, params
+        return None
+
+
+def _reject(_: object) -> bool:
+    return False

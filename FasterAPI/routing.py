@@ -8,14 +8,21 @@ from typing import Any, TypeVar
 
 from FasterAPI import params
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
-from FasterAPI._serialize import DEFAULT, OutputPlan, resolve_response_model
+from FasterAPI._serialize import (
+    DEFAULT,
+    JSON_CONTENT_TYPE,
+    OutputPlan,
+    encode_json,
+    resolve_response_model,
+)
 from FasterAPI._solve import BodyPlan, RequestContext, call_plan, solve
 from FasterAPI._tree import PathTemplate, parse_path
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
+from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
-from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
-from FasterAPI.response import JSONResponse, Response
+from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, Request
+from FasterAPI.response import JSONResponse, Response, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
@@ -56,6 +63,15 @@ async def _run_with_teardown(
         await stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     await stack.aclose()
+
+
+def _is_direct(plan: Plan, body_plan: BodyPlan | None) -> bool:
+    return (
+        body_plan is None
+        and not plan.dependencies
+        and all(kind in ("request", "connection") for _, kind in plan.specials)
+        and not (plan.is_generator or plan.is_async_generator)
+    )
 
 
 class APIRoute:
@@ -125,6 +141,14 @@ class APIRoute:
         self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
+        self._direct = _is_direct(self.plan, self.body_plan)
+        self._json_body_allowed = (
+            self.output.fast_json
+            and not self.output.filters
+            and status_allows_body(self.status_code)
+        )
+        if self._direct:
+            self.handle = self._handle_direct  # type: ignore[method-assign]
 
     def copy_with(
         self,
@@ -169,6 +193,46 @@ class APIRoute:
     ) -> None:
         ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
         await _run_with_teardown(ctx, lambda: self._produce(ctx), scope, receive, send)
+
+    async def _handle_direct(
+        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
+    ) -> None:
+        # PERF: routes without dependencies, body or injected objects (other than Request)
+        # skip the RequestContext machinery; about 2x faster for small handlers.
+        plan = self.plan
+        kwargs: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for model in plan.sources:
+            values, model_errors = model.convert(model.extract(scope, path_params))
+            if model_errors:
+                errors.extend(model_errors)
+            else:
+                kwargs.update(values)
+        if errors:
+            raise RequestValidationError(errors)
+        for name, _ in plan.specials:
+            kwargs[name] = Request(scope, receive, send, max_body_size=self.max_body_size)
+        if plan.is_async:
+            result = await plan.call(**kwargs)
+        else:
+            result = await run_in_threadpool(plan.call, **kwargs)
+        if isinstance(result, Response):
+            await result(scope, receive, send)
+        elif self._json_body_allowed:
+            output = self.output
+            body = encode_json(result if output.model is None else output.validate(result))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": [JSON_CONTENT_TYPE, (b"content-length", str(len(body)).encode())],
+                }
+            )
+            if scope["method"] == "HEAD":
+                body = b""
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await self.output.render(result, self.status_code)(scope, receive, send)
 
     async def _produce(self, ctx: RequestContext) -> Response:
         if self.body_plan is not None:
