@@ -17,7 +17,15 @@ from FasterAPI._stream import StreamingResponse
 from FasterAPI.app import Faster
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.datastructures import URL, Address, Headers, QueryParams, State
+from FasterAPI.datastructures import (
+    URL,
+    Address,
+    FormData,
+    Headers,
+    QueryParams,
+    State,
+    UploadFile,
+)
 from FasterAPI.exceptions import (
     HTTPException,
     RequestValidationError,
@@ -76,6 +84,7 @@ __all__ = [
     "File",
     "FileResponse",
     "Form",
+    "FormData",
     "HTMLResponse",
     "HTTPConnection",
     "HTTPException",
@@ -101,6 +110,7 @@ __all__ = [
     "StreamingResponse",
     "TestClient",
     "UJSONResponse",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",

@@ -311,6 +311,10 @@ def _default_marker(
         default = params.Required
     if parameter.name in path_names:
         return params.Path(default)
+    from FasterAPI._form_body import is_upload_annotation
+
+    if is_upload_annotation(annotation):
+        return params.File(default)
     if is_body_type(annotation):
         return params.Body(default)
     return params.Query(default)

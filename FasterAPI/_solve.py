@@ -6,11 +6,10 @@ import re
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 import msgspec
 
-from FasterAPI._compile import Field, Plan, SourceModel, build_plan
+from FasterAPI._compile import Field, Plan, build_plan
 from FasterAPI._errors import from_message, missing
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
@@ -82,6 +81,10 @@ class RequestContext:
         self.sub_response: SubResponse | None = None
         self.connection: WebSocket | None = None
         self._request: Request | None = None
+
+    @property
+    def has_request(self) -> bool:
+        return self._request is not None
 
     @property
     def request(self) -> Request:
@@ -190,10 +193,6 @@ def _is_json(content_type: str) -> bool:
     return media in _JSON_TYPES or media.endswith("+json")
 
 
-def _is_urlencoded(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
-
-
 class BodyPlan:
     """How a route reads its body: one JSON value, several embedded by name, or form fields."""
 
@@ -211,7 +210,9 @@ class BodyPlan:
             not self.is_form and len(self.fields) == 1 and not getattr(first.marker, "embed", False)
         )
         if self.is_form:
-            self.form_model = SourceModel("body", self.fields, owner)
+            from FasterAPI._form_body import FormBody
+
+            self.form_body = FormBody(self.fields, owner)
         elif self.whole:
             self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(first.typed())
         else:
@@ -223,12 +224,12 @@ class BodyPlan:
             self.decoder = msgspec.json.Decoder(model)
 
     async def read(self, ctx: RequestContext) -> None:
+        if self.is_form:
+            await self.form_body.read(ctx)
+            return
         request = ctx.request
         content_type = request.headers.get("content-type", "")
         body = await request.body()
-        if self.is_form:
-            self._read_form(ctx, body, content_type)
-            return
         if not body:
             if self.required:
                 ctx.errors.append(missing(["body"]))
@@ -255,22 +256,6 @@ class BodyPlan:
             ctx.body_values[self.fields[0].name] = value
         else:
             ctx.body_values.update(msgspec.structs.asdict(value))
-
-    def _read_form(self, ctx: RequestContext, body: bytes, content_type: str) -> None:
-        if not _is_urlencoded(content_type):
-            raise HTTPException(415, "Send the form as application/x-www-form-urlencoded")
-        fields: dict[str, list[str]] = {}
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, separator="&")
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, "Form body is not valid UTF-8") from exc
-        for key, value in pairs:
-            fields.setdefault(key, []).append(value)
-        converted, errors = self.form_model.convert(self.form_model.pick_lists(fields))
-        if errors:
-            ctx.errors.extend(errors)
-        else:
-            ctx.body_values.update(converted)
 
 
 def _default_of(field: Field) -> Any:

@@ -26,7 +26,7 @@ from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
 from FasterAPI.response import JSONResponse, RedirectResponse, Response
-from FasterAPI.routing import FasterRouter
+from FasterAPI.routing import RESPONSE_STARTED, FasterRouter
 
 logger = logging.getLogger("FasterAPI")
 
@@ -231,6 +231,15 @@ class Faster(FasterRouter):
         if isinstance(exc, ClientDisconnect):
             logger.info("Client disconnected during %s %s", scope.get("method"), scope.get("path"))
             return
+        if scope.get(RESPONSE_STARTED):
+            logger.error(
+                "Exception after the response started in %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                exc_info=exc,
+            )
+            raise exc
+        scope[RESPONSE_STARTED] = True
         handler = self.exception_handlers.find(exc)
         if handler is None:
             if inline_errors:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, Union
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+
+import anyio.to_thread
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -358,3 +361,97 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         if name or value:
             cookies[name] = value
     return cookies
+
+
+class UploadFile:
+    """An uploaded file, spooled to disk past ``spool_size``; async methods never block the loop."""
+
+    spool_size = 1024 * 1024
+
+    def __init__(
+        self,
+        file: BinaryIO | None = None,
+        *,
+        filename: str | None = None,
+        size: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.file: BinaryIO = file if file is not None else _spooled(self.spool_size)
+        self.filename = filename
+        self.size = size
+        self.headers = headers if headers is not None else Headers()
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = self.headers.get("content-type")
+        return value
+
+    def _on_disk(self) -> bool:
+        rolled = getattr(self.file, "_rolled", True)
+        return bool(rolled)
+
+    async def write(self, data: bytes) -> None:
+        self.size = (self.size or 0) + len(data)
+        if self._on_disk():
+            await anyio.to_thread.run_sync(self.file.write, data)
+        else:
+            self.file.write(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._on_disk():
+            return await anyio.to_thread.run_sync(self.file.read, size)
+        return self.file.read(size)
+
+    async def seek(self, offset: int) -> None:
+        if self._on_disk():
+            await anyio.to_thread.run_sync(self.file.seek, offset)
+        else:
+            self.file.seek(offset)
+
+    async def close(self) -> None:
+        if self._on_disk():
+            await anyio.to_thread.run_sync(self.file.close)
+        else:
+            self.file.close()
+
+    def __repr__(self) -> str:
+        return f"UploadFile(filename={self.filename!r}, size={self.size!r})"
+
+
+def _spooled(max_size: int) -> BinaryIO:
+    return tempfile.SpooledTemporaryFile(max_size=max_size)  # type: ignore[return-value]
+
+
+FormValue = Union[str, UploadFile]
+
+
+class FormData(Mapping[str, FormValue]):
+    """Parsed form fields and files: ``form[name]`` is the last value, ``getlist`` all."""
+
+    def __init__(self, items: Iterable[tuple[str, FormValue]] = ()) -> None:
+        self._list: list[tuple[str, FormValue]] = list(items)
+        self._dict: dict[str, FormValue] = dict(self._list)
+
+    def __getitem__(self, key: str) -> FormValue:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def getlist(self, key: str) -> list[FormValue]:
+        return [value for name, value in self._list if name == key]
+
+    def multi_items(self) -> list[tuple[str, FormValue]]:
+        return list(self._list)
+
+    async def close(self) -> None:
+        """Close (and so delete) every uploaded temporary file."""
+        for _, value in self._list:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    def __repr__(self) -> str:
+        return f"FormData({self._list!r})"

@@ -11,6 +11,7 @@ from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.datastructures import (
     URL,
     Address,
+    FormData,
     Headers,
     QueryParams,
     State,
@@ -134,6 +135,7 @@ class Request(HTTPConnection):
         self._json: Any = None
         self._stream_consumed = False
         self._disconnected = False
+        self._form: FormData | None = None
         self.max_body_size = max_body_size
 
     @property
@@ -203,6 +205,40 @@ class Request(HTTPConnection):
             except (msgspec.DecodeError, ValueError, RecursionError) as exc:
                 raise HTTPException(400, f"Malformed JSON body: {exc}") from exc
         return self._json
+
+    async def form(
+        self,
+        *,
+        max_files: int = 1000,
+        max_fields: int = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> FormData:
+        """The parsed urlencoded or multipart body (other content types give an empty form).
+
+        Uploaded files are spooled to disk past 1 MiB and deleted when the request ends.
+        """
+        if self._form is None:
+            from FasterAPI._forms import FormLimits, parse_multipart, parse_urlencoded
+
+            limits = FormLimits(
+                max_fields=max_fields, max_files=max_files, max_part_size=max_part_size
+            )
+            content_type = self.headers.get("content-type", "")
+            media = content_type.split(";", 1)[0].strip().lower()
+            if media == "multipart/form-data":
+                self._form = await parse_multipart(
+                    content_type.encode("latin-1"), self.stream(), limits
+                )
+            elif media == "application/x-www-form-urlencoded":
+                self._form = parse_urlencoded(await self.body(), limits)
+            else:
+                self._form = FormData()
+        return self._form
+
+    async def close(self) -> None:
+        """Release what the request holds (uploaded temporary files)."""
+        if self._form is not None:
+            await self._form.close()
 
     async def is_disconnected(self) -> bool:
         """True once the client has gone; checks for a pending message without blocking."""

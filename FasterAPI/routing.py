@@ -17,7 +17,7 @@ from FasterAPI._serialize import (
 )
 from FasterAPI._solve import BodyPlan, RequestContext, call_plan, solve
 from FasterAPI._tree import PathTemplate, parse_path
-from FasterAPI._types import ASGIApp, Receive, Scope, Send
+from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
@@ -26,6 +26,9 @@ from FasterAPI.response import JSONResponse, Response, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
+
+RESPONSE_STARTED = "fasterapi.response_started"
+"""Scope key set once a route begins sending: errors after it cannot become error responses."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +46,22 @@ def _with_dependencies(plan: Plan, extra: list[tuple[DependencySpec, Plan]]) -> 
     return combined
 
 
+async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``response``, marking the scope once ``http.response.start`` has gone out."""
+    if type(response).__call__ is Response.__call__:
+        # PERF: a fixed-body response cannot fail before it starts; no send wrapper needed.
+        scope[RESPONSE_STARTED] = True
+        await response(scope, receive, send)
+        return
+
+    async def tracking_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            scope[RESPONSE_STARTED] = True
+        await send(message)
+
+    await response(scope, receive, tracking_send)
+
+
 async def _run_with_teardown(
     ctx: RequestContext, produce: Callable[[], Any], scope: Scope, receive: Receive, send: Send
 ) -> None:
@@ -55,10 +74,10 @@ async def _run_with_teardown(
         raise
     stack = ctx.stack
     if stack is None:
-        await response(scope, receive, send)
+        await send_response(response, scope, receive, send)
         return
     try:
-        await response(scope, receive, send)
+        await send_response(response, scope, receive, send)
     except BaseException as exc:
         await stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
@@ -192,7 +211,11 @@ class APIRoute:
         self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
     ) -> None:
         ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
-        await _run_with_teardown(ctx, lambda: self._produce(ctx), scope, receive, send)
+        try:
+            await _run_with_teardown(ctx, lambda: self._produce(ctx), scope, receive, send)
+        finally:
+            if ctx.has_request:
+                await ctx.request.close()
 
     async def _handle_direct(
         self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
@@ -210,17 +233,31 @@ class APIRoute:
                 kwargs.update(values)
         if errors:
             raise RequestValidationError(errors)
-        for name, _ in plan.specials:
-            kwargs[name] = Request(scope, receive, send, max_body_size=self.max_body_size)
+        if plan.specials:
+            request = Request(scope, receive, send, max_body_size=self.max_body_size)
+            for name, _ in plan.specials:
+                kwargs[name] = request
+            try:
+                await self._call_and_send(kwargs, scope, receive, send)
+            finally:
+                await request.close()
+        else:
+            await self._call_and_send(kwargs, scope, receive, send)
+
+    async def _call_and_send(
+        self, kwargs: dict[str, Any], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        plan = self.plan
         if plan.is_async:
             result = await plan.call(**kwargs)
         else:
             result = await run_in_threadpool(plan.call, **kwargs)
         if isinstance(result, Response):
-            await result(scope, receive, send)
+            await send_response(result, scope, receive, send)
         elif self._json_body_allowed:
             output = self.output
             body = encode_json(result if output.model is None else output.validate(result))
+            scope[RESPONSE_STARTED] = True
             await send(
                 {
                     "type": "http.response.start",
@@ -232,7 +269,7 @@ class APIRoute:
                 body = b""
             await send({"type": "http.response.body", "body": body})
         else:
-            await self.output.render(result, self.status_code)(scope, receive, send)
+            await send_response(self.output.render(result, self.status_code), scope, receive, send)
 
     async def _produce(self, ctx: RequestContext) -> Response:
         if self.body_plan is not None:
