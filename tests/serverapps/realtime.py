@@ -1,0 +1,54 @@
+"""An app served by real servers in the tests: websockets with auth, health, uploads."""
+
+from __future__ import annotations
+
+import hashlib
+
+from FasterAPI import (
+    Depends,
+    Faster,
+    Query,
+    Request,
+    UploadFile,
+    WebSocket,
+    WebSocketException,
+)
+
+app = Faster()
+
+TOKENS = {"secret-token": "alice"}
+
+
+def websocket_user(token: str = Query("")) -> str:
+    user = TOKENS.get(token)
+    if user is None:
+        raise WebSocketException(1008, "bad token")
+    return user
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.websocket("/ws/{room}")
+async def room(websocket: WebSocket, room: int, user: str = Depends(websocket_user)) -> None:
+    await websocket.accept()
+    async for message in websocket.iter_json():
+        await websocket.send_json({"room": room, "user": user, "echo": message})
+
+
+@app.post("/upload", max_body_size=256 * 1024 * 1024)
+async def upload(file: UploadFile) -> dict[str, object]:
+    digest = hashlib.sha256()
+    while chunk := await file.read(1024 * 1024):
+        digest.update(chunk)
+    return {"size": file.size, "sha256": digest.hexdigest()}
+
+
+@app.post("/stream-size")
+async def stream_size(request: Request) -> int:
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+    return total
