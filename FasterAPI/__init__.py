@@ -48,6 +48,7 @@ from FasterAPI.response import (
 )
 from FasterAPI.routing import APIRoute, FasterRouter, Mount, WebSocketRoute
 from FasterAPI.security.scopes import SecurityScopes
+from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "EventSourceResponse",
     "Faster",
     "FasterRouter",
     "File",
@@ -105,6 +107,7 @@ __all__ = [
     "Response",
     "ResponseValidationError",
     "Security",
+    "ServerSentEvent",
     "SecurityScopes",
     "State",
     "StreamingResponse",

@@ -8,6 +8,7 @@ Response
 ├── RedirectResponse (Location header, 307 by default)
 └── MsgPackResponse (application/msgpack via msgspec.msgpack)
 StreamingResponse (async/sync iterator; stops when the client disconnects)
+└── EventSourceResponse (server-sent events; FasterAPI.sse)
 FileResponse (disk file, ETag/Last-Modified/Range)
 """
 
