@@ -53,6 +53,7 @@ from FasterAPI.websocket import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
     from FasterAPI._file import FileResponse
+    from FasterAPI.staticfiles import StaticFiles
     from FasterAPI.testclient import TestClient
 
 __version__ = "0.1.0"
@@ -60,6 +61,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "FileResponse": "FasterAPI._file",
     "TestClient": "FasterAPI.testclient",
+    "StaticFiles": "FasterAPI.staticfiles",
 }
 
 
@@ -107,9 +109,10 @@ __all__ = [
     "Response",
     "ResponseValidationError",
     "Security",
-    "ServerSentEvent",
     "SecurityScopes",
+    "ServerSentEvent",
     "State",
+    "StaticFiles",
     "StreamingResponse",
     "TestClient",
     "UJSONResponse",

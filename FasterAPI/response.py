@@ -97,6 +97,7 @@ def build_raw_headers(
     if content_length is not None and not has_length:
         raw.append((b"content-length", str(content_length).encode()))
     if media_type is not None and not has_type:
+        check_header_text(media_type, "Media type")
         if media_type.startswith("text/") and "charset=" not in media_type:
             media_type = f"{media_type}; charset={charset}"
         raw.append((b"content-type", media_type.encode("latin-1")))

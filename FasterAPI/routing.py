@@ -585,6 +585,8 @@ class FasterRouter:
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         for route in self.routes:
             if isinstance(route, Mount):
+                if route.name == name and set(path_params) == {"path"}:
+                    return f"{route.path}/{str(path_params['path']).lstrip('/')}"
                 finder = getattr(route.app, "url_path_for", None)
                 mount_prefix = f"{route.name}:" if route.name else ""
                 if finder is not None and (not mount_prefix or name.startswith(mount_prefix)):

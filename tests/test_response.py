@@ -286,3 +286,8 @@ def test_response_background_runs_after_send():
     response = TestClient(app).get("/bg")
     assert response.text == "done"
     assert order == ["task"]
+
+
+def test_response_media_type_with_newline_is_refused():
+    with pytest.raises(ValueError):
+        Response("x", media_type="text/plain\r\nx-injected: 1")

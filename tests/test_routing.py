@@ -339,3 +339,13 @@ def test_routing_root_path_prefix_is_stripped_for_matching():
 
     client = TestClient(app, root_path="/proxy")
     assert client.get("/ping").json() == {"url": "http://testserver/proxy/ping"}
+
+
+def test_url_path_for_mount_with_path_parameter():
+    async def files(scope, receive, send):
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = Faster()
+    app.mount("/static", files, name="static")
+    assert app.url_path_for("static", path="/css/site.css") == "/static/css/site.css"

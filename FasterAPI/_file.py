@@ -1,0 +1,239 @@
+"""FileResponse: a file from disk, streamed in chunks, with validators and byte ranges."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import secrets
+import stat
+import unicodedata
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import anyio
+from anyio import AsyncFile
+
+from FasterAPI._http_conditions import (
+    ByteRange,
+    Outcome,
+    content_range,
+    evaluate,
+    http_date,
+    multipart_layout,
+    parse_http_date,
+)
+from FasterAPI._types import Receive, Scope, Send
+from FasterAPI.background import BackgroundTask
+from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_header_text
+from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
+
+CHUNK_SIZE = 64 * 1024
+
+# Common types that Python's built-in table lacks before 3.12-3.13 (used when the system's
+# mime.types does not supply them either).
+_FALLBACK_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".md": "text/markdown",
+    ".otf": "font/otf",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".ttf": "font/ttf",
+    ".webp": "image/webp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# RFC 5987 attr-char besides the letters, digits and "-._~" that quote() always keeps.
+_ATTR_CHAR_EXTRA = "!#$&+^`|"
+# Representation metadata left out of a 304 (RFC 9110 §15.4.5) or a body-less status.
+_REPRESENTATION_HEADERS = frozenset({b"content-type", b"content-length", b"content-disposition"})
+
+
+class FileResponse(Response):
+    """The file at ``path``, streamed in chunks with ETag, Last-Modified and Range support.
+
+    The file is stat'ed (in a worker thread) and opened before ``http.response.start``
+    goes out, so a missing file or a directory raises ``RuntimeError`` (the app answers
+    500) instead of leaving a half-sent response; ``stat_result`` skips the stat. If the
+    server offers ``http.response.pathsend`` and the whole file is sent, the server sends
+    it. Conditional and range requests are honoured when ``status_code`` is 200; the rules
+    are in ``FasterAPI._http_conditions``.
+    """
+
+    chunk_size = CHUNK_SIZE
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = path
+        self.status_code = status_code
+        self.filename = filename
+        self.stat_result = stat_result
+        self.method = method.upper() if method is not None else None
+        self.background = background
+        self.body = b""
+        self.media_type = media_type or guess_media_type(filename or os.fspath(path))
+        raw = build_raw_headers(headers, self.media_type, self.charset, None)
+        view = MutableHeaders(raw)
+        if filename is not None:
+            view.setdefault(
+                "content-disposition", content_disposition(content_disposition_type, filename)
+            )
+        view.setdefault("accept-ranges", "bytes")
+        self.raw_headers = raw if stat_result is None else _with_stat(raw, stat_result)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        st = self.stat_result if self.stat_result is not None else await self._stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise RuntimeError(f"File at path {self.path} is not a file.")
+        size = st.st_size
+        headers = _with_stat(self.raw_headers, st)
+        view = MutableHeaders(headers)
+        method = self.method or scope.get("method", "GET")
+        outcome = Outcome(self.status_code)
+        if self.status_code == 200:
+            outcome = evaluate(
+                method,
+                Headers(scope=scope),
+                view.get("etag"),
+                parse_http_date(view["last-modified"]),
+                size,
+            )
+        status = outcome.status
+        if status == 416:
+            await _unsatisfiable(size)(scope, receive, send)
+        elif status == 304 or not status_allows_body(status):
+            headers = [pair for pair in headers if pair[0] not in _REPRESENTATION_HEADERS]
+            await _send_empty(send, status, headers)
+        elif method == "HEAD":
+            await _send_empty(send, status, headers)
+        elif len(outcome.ranges) > 1:
+            await self._send_multipart(send, view, outcome.ranges, size)
+        elif outcome.ranges:
+            start, stop = outcome.ranges[0]
+            view["content-length"] = str(stop - start)
+            view["content-range"] = content_range(start, stop, size)
+            await self._send_span(send, status, headers, start, stop)
+        elif "http.response.pathsend" in (scope.get("extensions") or {}):
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
+        else:
+            await self._send_span(send, status, headers, 0, size)
+        if self.background is not None:
+            await self.background()
+
+    async def _stat(self) -> os.stat_result:
+        try:
+            return await anyio.Path(self.path).stat()
+        except FileNotFoundError as exc:
+            raise RuntimeError(f"File at path {self.path} does not exist.") from exc
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"File at path {self.path} cannot be read: {exc}") from exc
+
+    async def _open(self) -> AsyncFile[bytes]:
+        try:
+            return await anyio.open_file(self.path, "rb")
+        except OSError as exc:
+            raise RuntimeError(f"File at path {self.path} cannot be opened: {exc}") from exc
+
+    async def _send_span(
+        self, send: Send, status: int, headers: RawHeaders, start: int, stop: int
+    ) -> None:
+        async with await self._open() as file:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            if start == stop:
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if start:
+                await file.seek(start)
+            await self._copy(file, send, stop - start, more_after=False)
+
+    async def _send_multipart(
+        self, send: Send, headers: MutableHeaders, ranges: tuple[ByteRange, ...], size: int
+    ) -> None:
+        boundary = secrets.token_hex(16)
+        part_type = headers.get("content-type", "application/octet-stream")
+        heads, tail, length = multipart_layout(ranges, size, part_type, boundary)
+        headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
+        headers["content-length"] = str(length)
+        async with await self._open() as file:
+            await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
+            for head, (start, stop) in zip(heads, ranges, strict=True):
+                await send({"type": "http.response.body", "body": head, "more_body": True})
+                await file.seek(start)
+                await self._copy(file, send, stop - start, more_after=True)
+            await send({"type": "http.response.body", "body": tail})
+
+    async def _copy(
+        self, file: AsyncFile[bytes], send: Send, remaining: int, *, more_after: bool
+    ) -> None:
+        """Send ``remaining`` bytes from the file's position; the last chunk ends the body
+        unless ``more_after``."""
+        while remaining:
+            chunk = await file.read(min(self.chunk_size, remaining))
+            if not chunk:
+                raise RuntimeError(f"File at path {self.path} shrank while it was being sent.")
+            remaining -= len(chunk)
+            more = more_after or remaining > 0
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+
+def guess_media_type(name: str) -> str:
+    media_type = mimetypes.guess_type(name)[0]
+    if media_type is None:
+        media_type = _FALLBACK_TYPES.get(os.path.splitext(name)[1].lower())
+    return media_type or "application/octet-stream"
+
+
+def content_disposition(disposition_type: str, filename: str) -> str:
+    """``type; filename="..."``, plus RFC 5987 ``filename*`` when the name is not plain ASCII."""
+    if not _TOKEN.fullmatch(disposition_type):
+        raise ValueError(f"Invalid content_disposition_type: {disposition_type!r}")
+    check_header_text(filename, "filename")
+    fallback = _ascii_fallback(filename)
+    escaped = fallback.replace("\\", "\\\\").replace('"', '\\"')
+    value = f'{disposition_type}; filename="{escaped}"'
+    if fallback != filename:
+        value += f"; filename*=utf-8''{quote(filename, safe=_ATTR_CHAR_EXTRA)}"
+    return value
+
+
+def _ascii_fallback(filename: str) -> str:
+    """Accents dropped ("résumé" -> "resume"), other non-printable-ASCII characters -> "_"."""
+    return "".join(
+        char if " " <= char <= "~" else "_"
+        for char in unicodedata.normalize("NFKD", filename)
+        if not unicodedata.combining(char)
+    )
+
+
+def _with_stat(headers: RawHeaders, st: os.stat_result) -> RawHeaders:
+    """A copy of ``headers`` with the file's length, and Last-Modified/ETag unless set."""
+    result = MutableHeaders(list(headers))
+    result["content-length"] = str(st.st_size)
+    result.setdefault("last-modified", http_date(st.st_mtime))
+    result.setdefault("etag", f'"{st.st_mtime_ns:x}-{st.st_size:x}"')
+    return result.raw
+
+
+async def _send_empty(send: Send, status: int, headers: RawHeaders) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _unsatisfiable(size: int) -> Response:
+    return JSONResponse(
+        {"detail": "Range Not Satisfiable"},
+        status_code=416,
+        headers={"content-range": f"bytes */{size}", "accept-ranges": "bytes"},
+    )

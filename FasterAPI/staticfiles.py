@@ -1,0 +1,172 @@
+"""StaticFiles: an ASGI app serving files from a directory (or packages' ``statics``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import NamedTuple
+
+import anyio.to_thread
+
+from FasterAPI._file import FileResponse
+from FasterAPI._types import Receive, Scope, Send
+from FasterAPI.app import Faster
+from FasterAPI.datastructures import URL, route_path
+from FasterAPI.exceptions import HTTPException
+from FasterAPI.response import JSONResponse, RedirectResponse
+
+__all__ = ["StaticFiles"]
+
+StrPath = str | os.PathLike[str]
+
+
+class _File(NamedTuple):
+    path: str
+    stat: os.stat_result
+    status_code: int = 200
+
+
+class _Redirect:
+    """A directory asked for without its trailing slash (``html=True``)."""
+
+
+_REDIRECT = _Redirect()
+
+
+class StaticFiles:
+    """Serve the files under ``directory``; mount it: ``app.mount("/static", StaticFiles(...))``.
+
+    The file path is the request path below the mount (``scope["path"]`` minus
+    ``scope["root_path"]``), already percent-decoded by the server; ``raw_path`` is never
+    read, so ``%2e%2e`` or ``%2f`` cannot come back as separators later. Each segment must
+    be a plain name: ``..``, backslashes, NUL or a drive letter give 404, and unless
+    ``follow_symlink`` the resolved path must stay inside the directory. Only GET and HEAD
+    are served (405 otherwise); ETag/304/Range are FileResponse's. With ``html=True`` a
+    directory serves its ``index.html`` (``/dir`` redirects to ``/dir/``) and a miss serves
+    ``404.html`` when present. Errors are raised as ``HTTPException`` inside a ``Faster``
+    app, so its exception handlers apply, and sent as ``{"detail": ...}`` JSON otherwise.
+    ``packages`` adds each package's ``statics`` folder (or ``(package, folder)``).
+    """
+
+    def __init__(
+        self,
+        directory: StrPath | None = None,
+        *,
+        packages: Sequence[str | tuple[str, str]] | None = None,
+        html: bool = False,
+        check_dir: bool = True,
+        follow_symlink: bool = False,
+    ) -> None:
+        if directory is None and not packages:
+            raise ValueError("StaticFiles needs a directory or packages")
+        roots: list[str] = []
+        if directory is not None:
+            if check_dir and not os.path.isdir(directory):
+                raise RuntimeError(f"StaticFiles directory {os.fspath(directory)!r} does not exist")
+            roots.append(os.path.abspath(directory))
+        for package in packages or ():
+            roots.append(_package_directory(package))
+        self.directory = directory
+        self.packages = packages
+        self.html = html
+        self.follow_symlink = follow_symlink
+        self._roots = roots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000, "reason": ""})
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _error(scope, receive, send, 405, {"Allow": "GET, HEAD"})
+            return
+        relative = route_path(scope)
+        if scope["path"] == scope.get("root_path"):
+            relative = ""  # the mount itself: "/static", not "/static/"
+        parts = _safe_parts(relative)
+        found = await anyio.to_thread.run_sync(self._find, parts, relative.endswith("/"))
+        if found is None:
+            await _error(scope, receive, send, 404)
+        elif isinstance(found, _Redirect):
+            url = URL(scope=scope)
+            target = url.replace(path=scope.get("root_path", "") + relative + "/")
+            await RedirectResponse(str(target), status_code=307)(scope, receive, send)
+        else:
+            response = FileResponse(
+                found.path, status_code=found.status_code, stat_result=found.stat
+            )
+            await response(scope, receive, send)
+
+    def _find(self, parts: list[str] | None, directory_url: bool) -> _File | _Redirect | None:
+        """What to serve for these path segments (runs in a worker thread: it stats)."""
+        if parts is not None:
+            hit = self._lookup(parts)
+            if hit is not None and stat.S_ISREG(hit.stat.st_mode) and not directory_url:
+                return hit
+            if self.html and hit is not None and stat.S_ISDIR(hit.stat.st_mode):
+                index = self._regular_file([*parts, "index.html"])
+                if index is not None:
+                    return index if directory_url else _REDIRECT
+        page = self._regular_file(["404.html"]) if self.html else None
+        return page._replace(status_code=404) if page is not None else None
+
+    def _regular_file(self, parts: list[str]) -> _File | None:
+        found = self._lookup(parts)
+        return found if found is not None and stat.S_ISREG(found.stat.st_mode) else None
+
+    def _lookup(self, parts: list[str]) -> _File | None:
+        for root in self._roots:
+            path = os.path.join(root, *parts)
+            if not self.follow_symlink:
+                real_root = os.path.realpath(root)
+                try:
+                    if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+                        continue
+                except ValueError:
+                    continue
+            try:
+                return _File(path, os.stat(path))
+            except (OSError, ValueError):
+                continue
+        return None
+
+
+def _safe_parts(path: str) -> list[str] | None:
+    """The path's segments, or None if one could step outside the directory."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." or "\\" in part or "\x00" in part or os.path.splitdrive(part)[0]:
+            return None
+        parts.append(part)
+    return parts
+
+
+def _package_directory(package: str | tuple[str, str]) -> str:
+    name, folder = (package, "statics") if isinstance(package, str) else package
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ValueError(f"Package {name!r} cannot be found")
+    directory = os.path.join(os.path.dirname(spec.origin), folder)
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Directory {folder!r} in package {name!r} does not exist")
+    return directory
+
+
+async def _error(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status_code: int,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    if isinstance(scope.get("app"), Faster):
+        raise HTTPException(status_code, headers=headers)
+    response = JSONResponse(
+        {"detail": HTTPStatus(status_code).phrase}, status_code=status_code, headers=headers
+    )
+    await response(scope, receive, send)
