@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from FasterAPI._exception_handling import (
     HandlerKey,
     server_error_response,
 )
+from FasterAPI._rsgi import HTTPBridge, LoopLifespan, WebSocketBridge, http_scope
 from FasterAPI._solve import override_plan
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.concurrency import run_in_threadpool
@@ -91,6 +93,7 @@ class Faster(FasterRouter):
         self._stack: ASGIApp | None = None
         self._bare = True
         self._lifespan_state: dict[str, Any] | None = None
+        self._rsgi_lifespan: LoopLifespan | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -142,6 +145,28 @@ class Faster(FasterRouter):
             await self._serve_http(scope, receive, send, inline_errors=True)
         else:
             await stack(scope, receive, send)
+
+    # -- RSGI (Granian) ------------------------------------------------------------------
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
+        if scope.proto == "http":
+            bridge = HTTPBridge(protocol)
+            await self(http_scope(scope, state), bridge.receive, bridge.send)
+            return
+        websocket = WebSocketBridge(protocol)
+        try:
+            await self(http_scope(scope, state, "websocket"), websocket.receive, websocket.send)
+        finally:
+            websocket.finish()
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._rsgi_lifespan = LoopLifespan(self, loop)
+        self._rsgi_lifespan.startup()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._rsgi_lifespan is not None:
+            self._rsgi_lifespan.shutdown()
 
     def _build_stack(self) -> ASGIApp:
         self._bare = not self.user_middleware

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TESTS = Path(__file__).parent
-SERVERS = ("uvicorn-httptools", "uvicorn-h11", "granian-asgi")
+SERVERS = ("uvicorn-httptools", "uvicorn-h11", "granian-asgi", "granian-rsgi")
 
 
 def free_port() -> int:

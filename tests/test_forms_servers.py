@@ -26,7 +26,7 @@ def multipart_stream():
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-@pytest.mark.parametrize("server", ["uvicorn-httptools", "granian-asgi"])
+@pytest.mark.parametrize("server", ["uvicorn-httptools", "granian-asgi", "granian-rsgi"])
 def test_upload_100mb_streams_while_health_answers_fast(server):
     expected = hashlib.sha256()
     for _ in range(SIZE // len(CHUNK)):

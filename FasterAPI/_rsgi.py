@@ -1,0 +1,179 @@
+"""Granian's RSGI protocol on top of the app's ASGI core.
+
+Routing, parameter binding and responses are shared with the ASGI path: an RSGI call
+gets an ASGI-shaped scope and ``receive``/``send`` callables that speak directly to the
+RSGI protocol object. A fixed body goes out with one ``response_bytes`` call, a stream
+through ``response_stream``, a whole file through ``response_file`` (offered as the ASGI
+``http.response.pathsend`` extension), and disconnects come from ``client_disconnect()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from FasterAPI._types import Message, Scope
+
+ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
+
+_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
+
+
+def _address(text: str) -> tuple[str, int] | None:
+    host, _, port = text.rpartition(":")
+    if not host:
+        return None
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        return None
+
+
+def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> Scope:
+    path: str = scope.path
+    return {
+        "type": kind,
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": scope.http_version,
+        "method": scope.method,
+        "scheme": scope.scheme,
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "root_path": "",
+        "query_string": scope.query_string.encode("latin-1"),
+        "headers": [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in scope.headers.items()
+        ],
+        "client": _address(scope.client),
+        "server": _address(scope.server),
+        "state": dict(state) if state else {},
+        "extensions": _EXTENSIONS,
+    }
+
+
+class HTTPBridge:
+    """``receive``/``send`` for one RSGI HTTP request."""
+
+    __slots__ = ("chunks", "done", "headers", "protocol", "status", "transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.status = 200
+        self.headers: list[tuple[str, str]] = []
+        self.transport: Any = None
+        self.chunks: AsyncIterator[bytes] | None = None
+        self.done = False
+
+    async def receive(self) -> Message:
+        if not self.done:
+            if self.chunks is None:
+                self.chunks = aiter(self.protocol)
+            try:
+                chunk = await anext(self.chunks)
+            except StopAsyncIteration:
+                self.done = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": bytes(chunk), "more_body": True}
+        await self.protocol.client_disconnect()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.body":
+            body = message.get("body", b"")
+            if self.transport is None:
+                if not message.get("more_body", False):
+                    self.protocol.response_bytes(self.status, self.headers, bytes(body))
+                    return
+                self.transport = self.protocol.response_stream(self.status, self.headers)
+            if body:
+                await self.transport.send_bytes(bytes(body))
+        elif kind == "http.response.start":
+            self.status = message["status"]
+            self.headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers", ())
+            ]
+        elif kind == "http.response.pathsend":
+            self.protocol.response_file(self.status, self.headers, str(message["path"]))
+
+
+class WebSocketBridge:
+    """``receive``/``send`` for one RSGI websocket connection."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.transport: Any = None
+        self.connected = False
+        self.closed = False
+
+    async def receive(self) -> Message:
+        if not self.connected:
+            self.connected = True
+            return {"type": "websocket.connect"}
+        if self.transport is None or self.closed:
+            return {"type": "websocket.disconnect", "code": 1006}
+        message = await self.transport.receive()
+        kind = int(message.kind)
+        if kind == 1:
+            return {"type": "websocket.receive", "bytes": bytes(message.data), "text": None}
+        if kind == 2:
+            return {"type": "websocket.receive", "text": str(message.data), "bytes": None}
+        self.closed = True
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.transport = await self.protocol.accept()
+        elif kind == "websocket.send":
+            text = message.get("text")
+            if text is not None:
+                await self.transport.send_str(text)
+            else:
+                await self.transport.send_bytes(bytes(message.get("bytes") or b""))
+        elif kind == "websocket.close":
+            self.closed = True
+            # Before the handshake completes RSGI takes an HTTP status, not a close code.
+            self.protocol.close(message.get("code", 1000) if self.transport is not None else 403)
+
+    def finish(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.protocol.close(1000 if self.transport is not None else 500)
+
+
+class LoopLifespan:
+    """Runs the app's ASGI lifespan inside the loop Granian hands to ``__rsgi_init__``."""
+
+    def __init__(self, app: ASGICallable, loop: asyncio.AbstractEventLoop) -> None:
+        self.app = app
+        self.loop = loop
+        self.state: dict[str, Any] = {}
+        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self.outbox: asyncio.Queue[Message] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state}
+        try:
+            await self.app(scope, self.inbox.get, self.outbox.put)
+        except BaseException as exc:
+            await self.outbox.put({"type": "lifespan.crashed", "message": repr(exc)})
+            raise
+
+    async def _exchange(self, message: Message, phase: str) -> None:
+        if self.task is None:
+            self.task = self.loop.create_task(self._run())
+        await self.inbox.put(message)
+        answer = await self.outbox.get()
+        if answer["type"] != f"lifespan.{phase}.complete":
+            raise RuntimeError(f"Application {phase} failed: {answer.get('message', '')}")
+
+    def startup(self) -> None:
+        self.loop.run_until_complete(self._exchange({"type": "lifespan.startup"}, "startup"))
+
+    def shutdown(self) -> None:
+        self.loop.run_until_complete(self._exchange({"type": "lifespan.shutdown"}, "shutdown"))
