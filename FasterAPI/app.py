@@ -137,6 +137,8 @@ class Faster(FasterRouter):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if self.root_path and not scope.get("root_path"):
+            scope["root_path"] = self.root_path
         stack = self._stack
         if stack is None:
             stack = self._stack = self._build_stack()

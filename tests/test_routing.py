@@ -349,3 +349,18 @@ def test_url_path_for_mount_with_path_parameter():
     app = Faster()
     app.mount("/static", files, name="static")
     assert app.url_path_for("static", path="/css/site.css") == "/static/css/site.css"
+
+
+def test_app_root_path_setting_applies_behind_a_stripping_proxy():
+    app = Faster(root_path="/api")
+
+    @app.get("/ping", name="ping")
+    async def ping(request: Request):
+        return {"url": str(request.url), "for": str(request.url_for("ping"))}
+
+    # The proxy strips /api; the app still builds public URLs with it.
+    response = TestClient(app).get("/ping")
+    assert response.json() == {
+        "url": "http://testserver/api/ping",
+        "for": "http://testserver/api/ping",
+    }
