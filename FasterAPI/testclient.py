@@ -119,6 +119,37 @@ class _AppTransport(httpx.BaseTransport):
         return status, headers, chunks
 
 
+class _RSGITransport(_AppTransport):
+    """Sends each request through ``app.__rsgi__`` with in-process RSGI peers."""
+
+    async def _run(self, scope: Scope, body: bytes) -> tuple[int, list[Any], list[bytes]]:
+        from types import SimpleNamespace
+
+        from FasterAPI._rsgi_testing import FakeProtocol, FakeScope
+
+        app: Any = self.app
+        app._rsgi_lifespan = SimpleNamespace(state=self.lifespan_state)
+        protocol = FakeProtocol(body)
+        try:
+            await app.__rsgi__(FakeScope(scope), protocol)
+        except BaseException:
+            if self.raise_server_exceptions or protocol.status is None:
+                if self.raise_server_exceptions:
+                    raise
+                return 500, [], [b"Internal Server Error"]
+        finally:
+            protocol.finished.set()
+        if protocol.status is None:
+            raise RuntimeError("The application returned without sending a response")
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in protocol.headers]
+        chunks = [] if scope["method"] == "HEAD" else protocol.chunks
+        return protocol.status, headers, chunks
+
+
+DEFAULT_INTERFACE = "asgi"
+"""The protocol TestClients use unless told: "asgi" or "rsgi" (the app's ``__rsgi__``)."""
+
+
 class TestClient(httpx.Client):
     """An httpx client bound to the app. ``with TestClient(app)`` also runs lifespan."""
 
@@ -134,13 +165,20 @@ class TestClient(httpx.Client):
         cookies: Any = None,
         headers: dict[str, str] | None = None,
         backend: str = "asyncio",
+        interface: str | None = None,
     ) -> None:
         self.app = app
         self.backend = backend
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._exit_stack: contextlib.ExitStack | None = None
         self.lifespan_state: dict[str, Any] = {}
-        transport = _AppTransport(
+        self.interface = interface or DEFAULT_INTERFACE
+        if self.interface not in ("asgi", "rsgi"):
+            raise ValueError('interface must be "asgi" or "rsgi"')
+        # Plain ASGI apps (a mounted StaticFiles, say) have no RSGI side: they stay on ASGI.
+        use_rsgi = self.interface == "rsgi" and hasattr(app, "__rsgi__")
+        transport_class = _RSGITransport if use_rsgi else _AppTransport
+        transport = transport_class(
             app, self._portal_factory, raise_server_exceptions, root_path, self.lifespan_state
         )
         super().__init__(

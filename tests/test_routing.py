@@ -337,7 +337,8 @@ def test_routing_root_path_prefix_is_stripped_for_matching():
     async def ping(request: Request):
         return {"url": str(request.url)}
 
-    client = TestClient(app, root_path="/proxy")
+    # root_path is an ASGI scope concept; RSGI apps get it from Faster(root_path=...).
+    client = TestClient(app, root_path="/proxy", interface="asgi")
     assert client.get("/ping").json() == {"url": "http://testserver/proxy/ping"}
 
 

@@ -1,0 +1,37 @@
+"""Shared test configuration.
+
+HTTP behaviour tests in the modules below run twice: once through the ASGI interface and
+once through the app's native RSGI interface (the TestClient's ``interface`` default).
+"""
+
+import pytest
+
+import FasterAPI.testclient
+
+DUAL_PROTOCOL_MODULES = {
+    "test_app",
+    "test_body",
+    "test_dependencies",
+    "test_fileresponse",
+    "test_forms",
+    "test_params",
+    "test_request",
+    "test_response",
+    "test_routing",
+    "test_sse",
+    "test_staticfiles",
+    "test_stream",
+    "test_testclient",
+}
+
+
+@pytest.fixture(autouse=True)
+def interface(request, monkeypatch):
+    value = getattr(request, "param", "asgi")
+    monkeypatch.setattr(FasterAPI.testclient, "DEFAULT_INTERFACE", value)
+    return value
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in DUAL_PROTOCOL_MODULES:
+        metafunc.parametrize("interface", ["asgi", "rsgi"], indirect=True)
