@@ -1,0 +1,63 @@
+"""The benchmark endpoints written as a FasterAPI user would write them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT
+from FasterAPI import Depends, Faster, Header, PlainTextResponse, StreamingResponse
+
+NAME = "FasterAPI"
+
+app = Faster()
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str]
+
+
+async def dep_a(x_token: Annotated[str, Header()]) -> str:
+    return x_token
+
+
+async def dep_b(token: Annotated[str, Depends(dep_a)]) -> dict:
+    return {"token": token, "depth": 2}
+
+
+@app.get("/health")
+async def health():
+    return {"status": "ok"}
+
+
+@app.get("/items/{item_id}")
+async def read_item(item_id: int, q: str, limit: int = 10):
+    return {"item_id": item_id, "q": q, "limit": limit}
+
+
+@app.post("/items", status_code=201)
+async def create_item(item: Item) -> Item:
+    return item
+
+
+@app.get("/deps")
+async def deps(info: Annotated[dict, Depends(dep_b)]):
+    return info
+
+
+@app.get("/text", response_class=PlainTextResponse)
+async def text():
+    return TEXT
+
+
+async def _chunks():
+    for _ in range(STREAM_CHUNK_COUNT):
+        yield STREAM_CHUNK
+
+
+@app.get("/stream")
+async def stream():
+    return StreamingResponse(_chunks(), media_type=STREAM_MEDIA_TYPE)
