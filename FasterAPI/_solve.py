@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from FasterAPI._compile import Field, Plan, build_plan
-from FasterAPI._errors import from_message, missing
+from FasterAPI._compile import Plan, build_plan
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.exceptions import HTTPException, RequestValidationError
 from FasterAPI.request import Request
 from FasterAPI.response import Response
 from FasterAPI.security.scopes import SecurityScopes
 
 if TYPE_CHECKING:
     from FasterAPI.websocket import WebSocket
-
-_BYTE_POSITION = re.compile(r"\(byte (\d+)\)")
 
 
 class SubResponse(Response):
@@ -39,9 +32,6 @@ class RequestContext:
     """State of one request while its plan runs; sources are parsed lazily, once."""
 
     __slots__ = (
-        "_cookies",
-        "_headers",
-        "_query",
         "_request",
         "app",
         "background",
@@ -185,98 +175,64 @@ def override_plan(cache: dict[Any, Plan], call: Any) -> Plan:
     return plan
 
 
-_JSON_TYPES = ("application/json",)
+class _Step:
+    __slots__ = ("deps", "plan", "scopes")
+
+    def __init__(self, plan: Plan, deps: list[tuple[str, int]], scopes: list[str]) -> None:
+        self.plan = plan
+        self.deps = deps
+        self.scopes = scopes
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media in _JSON_TYPES or media.endswith("+json")
+class FlatPlan:
+    """A plan and its dependency tree as one list of steps, in the order they run.
 
+    PERF: resolved once at start-up, so a request walks a list instead of recursing,
+    and shared dependencies (same callable and scopes, ``use_cache``) are one step.
+    The last step is the handler itself. Dependency overrides use ``solve`` instead.
+    """
 
-class BodyPlan:
-    """How a route reads its body: one JSON value, several embedded by name, or form fields."""
+    def __init__(self, plan: Plan) -> None:
+        self.steps: list[_Step] = []
+        self._add(plan, [], {})
 
-    def __init__(self, fields: list[Field], owner: str) -> None:
-        unique: dict[str, Field] = {}
-        for field in fields:
-            unique.setdefault(field.name, field)
-        self.fields = list(unique.values())
-        self.required = any(field.required for field in self.fields)
-        from FasterAPI.params import Form
+    def _add(self, plan: Plan, scopes: list[str], seen: dict[Any, int]) -> int:
+        deps: list[tuple[str, int]] = []
+        for spec, sub_plan in plan.dependencies:
+            chain = scopes + spec.scopes if spec.scopes else scopes
+            key = (spec.call, tuple(chain))
+            index = seen.get(key) if spec.use_cache else None
+            if index is None:
+                index = self._add(sub_plan, chain, seen)
+                if spec.use_cache:
+                    seen[key] = index
+            if spec.name is not None:
+                deps.append((spec.name, index))
+        self.steps.append(_Step(plan, deps, scopes))
+        return len(self.steps) - 1
 
-        self.is_form = any(isinstance(field.marker, Form) for field in self.fields)
-        first = self.fields[0]
-        self.whole = (
-            not self.is_form and len(self.fields) == 1 and not getattr(first.marker, "embed", False)
-        )
-        if self.is_form:
-            from FasterAPI._form_body import FormBody
-
-            self.form_body = FormBody(self.fields, owner)
-        elif self.whole:
-            self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(first.typed())
-        else:
-            model = msgspec.defstruct(
-                f"{owner}_body",
-                [(f.name, f.typed(), f.msgspec_field()) for f in self.fields],
-                kw_only=True,
-            )
-            self.decoder = msgspec.json.Decoder(model)
-
-    async def read(self, ctx: RequestContext) -> None:
-        if self.is_form:
-            await self.form_body.read(ctx)
-            return
-        request = ctx.request
-        content_type = request.headers.get("content-type", "")
-        body = await request.body()
-        if not body:
-            if self.required:
-                ctx.errors.append(missing(["body"]))
-            elif self.whole:
-                ctx.body_values[self.fields[0].name] = _default_of(self.fields[0])
-            else:
-                for field in self.fields:
-                    ctx.body_values[field.name] = _default_of(field)
-            return
-        if content_type and not _is_json(content_type):
-            raise HTTPException(415, f"Unsupported media type {content_type!r}; send JSON")
-        try:
-            value = self.decoder.decode(body)
-        except msgspec.ValidationError as exc:
-            ctx.errors.append(from_message(str(exc), ["body"], _loose_json(body)))
-            return
-        except msgspec.DecodeError as exc:
-            ctx.errors.append(_json_error(str(exc)))
-            return
-        except (ValueError, RecursionError) as exc:
-            ctx.errors.append(_json_error(f"Invalid JSON: {exc}"))
-            return
-        if self.whole:
-            ctx.body_values[self.fields[0].name] = value
-        else:
-            ctx.body_values.update(msgspec.structs.asdict(value))
-
-
-def _default_of(field: Field) -> Any:
-    if field.marker.default_factory is not None:
-        return field.marker.default_factory()
-    return field.marker.default
-
-
-def _loose_json(body: bytes) -> Any:
-    try:
-        return msgspec.json.decode(body)
-    except (msgspec.DecodeError, ValueError, RecursionError):
+    async def solve(self, ctx: RequestContext) -> dict[str, Any] | None:
+        """Keyword arguments for the handler, or None when some input was invalid."""
+        steps = self.steps
+        last = len(steps) - 1
+        results: list[Any] = [None] * len(steps)
+        errors = ctx.errors
+        for index, step in enumerate(steps):
+            kwargs = {name: results[source] for name, source in step.deps}
+            plan = step.plan
+            for model in plan.sources:
+                converted, model_errors = model.convert(model.extract(ctx.scope, ctx.path_params))
+                if model_errors:
+                    errors.extend(model_errors)
+                else:
+                    kwargs.update(converted)
+            for field in plan.body_fields:
+                if field.name in ctx.body_values:
+                    kwargs[field.name] = ctx.body_values[field.name]
+            for name, kind in plan.specials:
+                kwargs[name] = ctx.special(kind, step.scopes)
+            if index == last:
+                return None if errors else kwargs
+            if not errors:
+                results[index] = await call_plan(plan, plan.call, kwargs, ctx)
         return None
-
-
-def _json_error(message: str) -> dict[str, Any]:
-    position = _BYTE_POSITION.search(message)
-    loc: list[Any] = ["body", int(position.group(1))] if position else ["body"]
-    return {"type": "json_invalid", "loc": loc, "msg": f"JSON decode error: {message}", "input": {}}
-
-
-def raise_if_errors(ctx: RequestContext) -> None:
-    if ctx.errors:
-        raise RequestValidationError(ctx.errors)

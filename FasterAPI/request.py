@@ -159,12 +159,7 @@ class Request(HTTPConnection):
                     raise HTTPException(400, "Invalid Content-Length header") from None
         return None
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """Yield body chunks as they arrive, enforcing ``max_body_size``."""
-        if self._body is not None:
-            yield self._body
-            yield b""
-            return
+    def _start_reading(self) -> int | None:
         if self._stream_consumed:
             raise RuntimeError("The request body stream has already been consumed")
         self._stream_consumed = True
@@ -173,28 +168,55 @@ class Request(HTTPConnection):
             declared = self._declared_length()
             if declared is not None and declared > limit:
                 raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+        return limit
+
+    async def _next_chunk(self) -> tuple[bytes, bool]:
+        """(chunk, more) from the next message; a disconnect raises ClientDisconnect."""
+        message = await self._receive()
+        if message["type"] == "http.request":
+            return message.get("body", b""), message.get("more_body", False)
+        if message["type"] == "http.disconnect":
+            self._disconnected = True
+            raise ClientDisconnect()
+        return b"", True
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield body chunks as they arrive, enforcing ``max_body_size``."""
+        if self._body is not None:
+            yield self._body
+            yield b""
+            return
+        limit = self._start_reading()
         received = 0
-        while True:
-            message = await self._receive()
-            kind = message["type"]
-            if kind == "http.request":
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if limit is not None and received > limit:
-                    raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
-                if chunk:
-                    yield chunk
-                if not message.get("more_body", False):
-                    break
-            elif kind == "http.disconnect":
-                self._disconnected = True
-                raise ClientDisconnect()
+        more = True
+        while more:
+            chunk, more = await self._next_chunk()
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+            if chunk:
+                yield chunk
         yield b""
 
     async def body(self) -> bytes:
+        """The whole body (read once, then cached), within ``max_body_size``."""
         if self._body is None:
-            chunks = [chunk async for chunk in self.stream()]
-            self._body = b"".join(chunks)
+            # PERF: the common one-message body skips the async generator of stream().
+            limit = self._start_reading()
+            body, more = await self._next_chunk()
+            if more:
+                chunks = [body]
+                received = len(body)
+                while more:
+                    chunk, more = await self._next_chunk()
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+            if limit is not None and len(body) > limit:
+                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+            self._body = body
         return self._body
 
     async def json(self) -> Any:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from FasterAPI import params
+from FasterAPI._body import BodyPlan
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._serialize import (
     DEFAULT,
@@ -15,14 +17,14 @@ from FasterAPI._serialize import (
     encode_json,
     resolve_response_model,
 )
-from FasterAPI._solve import BodyPlan, RequestContext, call_plan, solve
+from FasterAPI._solve import FlatPlan, RequestContext, call_plan, solve
 from FasterAPI._tree import PathTemplate, parse_path
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, Request
-from FasterAPI.response import JSONResponse, Response, status_allows_body
+from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
@@ -82,6 +84,36 @@ async def _run_with_teardown(
         await stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     await stack.aclose()
+
+
+class _FastKind(enum.Enum):
+    NONE = 0
+    JSON = 1
+    TEXT = 2
+
+
+def _fast_kind(output: OutputPlan, status_code: int) -> tuple[_FastKind, tuple[bytes, bytes]]:
+    """Whether plain return values can skip building a Response object, and the content type.
+
+    PERF: JSON routes, and text routes (PlainTextResponse/HTMLResponse-like classes that
+    keep Response's rendering) returning a str, send two messages with precomputed headers.
+    """
+    cls = output.response_class
+    if output.filters or not status_allows_body(status_code):
+        return _FastKind.NONE, JSON_CONTENT_TYPE
+    if output.fast_json:
+        return _FastKind.JSON, JSON_CONTENT_TYPE
+    plain = (
+        cls._render is Response._render
+        and cls.__init__ is Response.__init__
+        and cls.__call__ is Response.__call__
+        and cls.media_type is not None
+        and output.model in (None, str)
+    )
+    if not plain:
+        return _FastKind.NONE, JSON_CONTENT_TYPE
+    raw = build_raw_headers(None, cls.media_type, cls.charset, None)
+    return _FastKind.TEXT, raw[0]
 
 
 def _is_direct(plan: Plan, body_plan: BodyPlan | None) -> bool:
@@ -161,11 +193,8 @@ class APIRoute:
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
         self._direct = _is_direct(self.plan, self.body_plan)
-        self._json_body_allowed = (
-            self.output.fast_json
-            and not self.output.filters
-            and status_allows_body(self.status_code)
-        )
+        self.flat = FlatPlan(self.plan)
+        self._fast_kind, self._content_type = _fast_kind(self.output, self.status_code)
         if self._direct:
             self.handle = self._handle_direct  # type: ignore[method-assign]
 
@@ -212,7 +241,37 @@ class APIRoute:
     ) -> None:
         ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
         try:
-            await _run_with_teardown(ctx, lambda: self._produce(ctx), scope, receive, send)
+            if self.body_plan is not None:
+                await self.body_plan.read(ctx)
+            if app is not None and app.dependency_overrides:
+                kwargs = await solve(self.plan, ctx, [])
+            else:
+                kwargs = await self.flat.solve(ctx)
+            if kwargs is None:
+                raise RequestValidationError(ctx.errors)
+            plan = self.plan
+            if plan.is_async:
+                result = await plan.call(**kwargs)
+            else:
+                result = await run_in_threadpool(plan.call, **kwargs)
+            stack = ctx.stack
+            if stack is None:
+                await self._send_result(result, scope, receive, send, ctx)
+            else:
+                ctx.stack = None
+                try:
+                    await self._send_result(result, scope, receive, send, ctx)
+                except BaseException as exc:
+                    await stack.__aexit__(type(exc), exc, exc.__traceback__)
+                    raise
+                await stack.aclose()
+        except BaseException as exc:
+            # The handler (or its inputs) failed: yield-dependencies see the exception.
+            stack = ctx.stack
+            if stack is not None:
+                ctx.stack = None
+                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         finally:
             if ctx.has_request:
                 await ctx.request.close()
@@ -233,69 +292,80 @@ class APIRoute:
                 kwargs.update(values)
         if errors:
             raise RequestValidationError(errors)
+        request = None
         if plan.specials:
             request = Request(scope, receive, send, max_body_size=self.max_body_size)
             for name, _ in plan.specials:
                 kwargs[name] = request
-            try:
-                await self._call_and_send(kwargs, scope, receive, send)
-            finally:
-                await request.close()
-        else:
-            await self._call_and_send(kwargs, scope, receive, send)
-
-    async def _call_and_send(
-        self, kwargs: dict[str, Any], scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        plan = self.plan
-        if plan.is_async:
-            result = await plan.call(**kwargs)
-        else:
-            result = await run_in_threadpool(plan.call, **kwargs)
-        if isinstance(result, Response):
-            await send_response(result, scope, receive, send)
-        elif self._json_body_allowed:
-            output = self.output
-            body = encode_json(result if output.model is None else output.validate(result))
-            scope[RESPONSE_STARTED] = True
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": [JSON_CONTENT_TYPE, (b"content-length", str(len(body)).encode())],
-                }
-            )
-            if scope["method"] == "HEAD":
-                body = b""
-            await send({"type": "http.response.body", "body": body})
-        else:
-            await send_response(self.output.render(result, self.status_code), scope, receive, send)
-
-    async def _produce(self, ctx: RequestContext) -> Response:
-        if self.body_plan is not None:
-            await self.body_plan.read(ctx)
-        plan = self.plan
-        kwargs = await solve(plan, ctx, [])
-        if kwargs is None:
-            raise RequestValidationError(ctx.errors)
-        result = await call_plan(plan, plan.call, kwargs, ctx)
-        return self._to_response(result, ctx)
-
-    def _to_response(self, result: Any, ctx: RequestContext) -> Response:
-        sub = ctx.sub_response
-        if isinstance(result, Response):
-            response = result
-        else:
-            status = sub.status_code if sub is not None and sub.status_code else self.status_code
-            response = self.output.render(result, status)
-            if sub is not None and sub.raw_headers:
-                response.raw_headers.extend(sub.raw_headers)
-        if ctx.background is not None:
-            if response.background is None:
-                response.background = ctx.background
+        try:
+            if plan.is_async:
+                result = await plan.call(**kwargs)
             else:
-                response.background = BackgroundTasks([response.background, ctx.background])
-        return response
+                result = await run_in_threadpool(plan.call, **kwargs)
+            await self._send_result(result, scope, receive, send, None)
+        finally:
+            if request is not None:
+                await request.close()
+
+    async def _send_result(
+        self,
+        result: Any,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        ctx: RequestContext | None,
+    ) -> None:
+        """Send what the handler returned, merging an injected Response and BackgroundTasks."""
+        status = self.status_code
+        extra_headers = None
+        background = None
+        if ctx is not None:
+            sub = ctx.sub_response
+            if sub is not None:
+                status = sub.status_code or status
+                extra_headers = sub.raw_headers
+            background = ctx.background
+        if isinstance(result, Response):
+            if background is not None:
+                result.background = (
+                    background
+                    if result.background is None
+                    else BackgroundTasks([result.background, background])
+                )
+            await send_response(result, scope, receive, send)
+            return
+        body = self._fast_body(result, status)
+        if body is None:
+            response = self.output.render(result, status)
+            if extra_headers:
+                response.raw_headers.extend(extra_headers)
+            response.background = background
+            await send_response(response, scope, receive, send)
+            return
+        headers = [self._content_type, (b"content-length", str(len(body)).encode())]
+        if extra_headers:
+            headers.extend(extra_headers)
+        scope[RESPONSE_STARTED] = True
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+        if background is not None:
+            await background()
+
+    def _fast_body(self, result: Any, status: int) -> bytes | None:
+        """The encoded body when the route's fast path applies (JSON, or text from a str)."""
+        kind = self._fast_kind
+        if kind is _FastKind.NONE or (
+            status != self.status_code and not status_allows_body(status)
+        ):
+            return None
+        if kind is _FastKind.JSON:
+            output = self.output
+            return encode_json(result if output.model is None else output.validate(result))
+        if type(result) is str:
+            return result.encode(self.response_class.charset)
+        return None
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
