@@ -218,21 +218,32 @@ class FlatPlan:
         results: list[Any] = [None] * len(steps)
         errors = ctx.errors
         for index, step in enumerate(steps):
-            kwargs = {name: results[source] for name, source in step.deps}
+            # PERF: the `if`s skip empty loops; async calls are awaited without call_plan.
+            kwargs: dict[str, Any] = {}
+            if step.deps:
+                for name, source in step.deps:
+                    kwargs[name] = results[source]
             plan = step.plan
-            for model in plan.sources:
-                converted, model_errors = model.convert(model.extract(ctx.scope, ctx.path_params))
-                if model_errors:
-                    errors.extend(model_errors)
-                else:
-                    kwargs.update(converted)
-            for field in plan.body_fields:
-                if field.name in ctx.body_values:
-                    kwargs[field.name] = ctx.body_values[field.name]
-            for name, kind in plan.specials:
-                kwargs[name] = ctx.special(kind, step.scopes)
+            if plan.sources:
+                for model in plan.sources:
+                    converted, found = model.convert(model.extract(ctx.scope, ctx.path_params))
+                    if found:
+                        errors.extend(found)
+                    else:
+                        kwargs.update(converted)
+            if plan.body_fields:
+                body_values = ctx.body_values
+                for field in plan.body_fields:
+                    if field.name in body_values:
+                        kwargs[field.name] = body_values[field.name]
+            if plan.specials:
+                for name, kind in plan.specials:
+                    kwargs[name] = ctx.special(kind, step.scopes)
             if index == last:
                 return None if errors else kwargs
             if not errors:
-                results[index] = await call_plan(plan, plan.call, kwargs, ctx)
+                if plan.is_async:
+                    results[index] = await plan.call(**kwargs)
+                else:
+                    results[index] = await call_plan(plan, plan.call, kwargs, ctx)
         return None

@@ -32,6 +32,9 @@ from FasterAPI.routing import RESPONSE_STARTED, FasterRouter
 
 logger = logging.getLogger("FasterAPI")
 
+_INNER = "fasterapi.inner"
+"""Scope key: set when the user middleware stack has run and the request reached the app."""
+
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["Faster"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
@@ -90,8 +93,8 @@ class Faster(FasterRouter):
         self._override_plans: dict[Any, Plan] = {}
         self._table: RouteTable | None = None
         self._table_version = -1
-        self._stack: ASGIApp | None = None
-        self._bare = True
+        self._built = False
+        self._middleware: ASGIApp | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_lifespan: LoopLifespan | None = None
 
@@ -103,7 +106,7 @@ class Faster(FasterRouter):
 
     def add_middleware(self, cls: Any, *args: Any, **kwargs: Any) -> None:
         """Wrap the app in ``cls``; the last one added is the outermost."""
-        if self._stack is not None:
+        if self._built:
             raise RuntimeError("Cannot add middleware after the application has started")
         self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
 
@@ -136,75 +139,23 @@ class Faster(FasterRouter):
     # -- ASGI ----------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._built:
+            self._build_stack()
+        middleware = self._middleware
+        if middleware is not None and scope.get(_INNER) is not self:
+            # With user middleware the stack runs first; its innermost app is this app
+            # again, recognised by the marker.
+            scope[_INNER] = self
+            scope["app"] = self
+            await middleware(scope, receive, send)
+            return
         scope["app"] = self
         if self.root_path and not scope.get("root_path"):
             scope["root_path"] = self.root_path
-        stack = self._stack
-        if stack is None:
-            stack = self._stack = self._build_stack()
-        if self._bare and scope["type"] == "http":
-            # PERF: one coroutine level less for the common case of no user middleware.
-            await self._serve_http(scope, receive, send, inline_errors=True)
-        else:
-            await stack(scope, receive, send)
-
-    # -- RSGI (Granian) ------------------------------------------------------------------
-
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
-        if scope.proto == "http":
-            bridge = HTTPBridge(protocol)
-            await self(http_scope(scope, state), bridge.receive, bridge.send)
+        if scope["type"] != "http":
+            await self._serve_other(scope, receive, send)
             return
-        websocket = WebSocketBridge(protocol)
-        try:
-            await self(http_scope(scope, state, "websocket"), websocket.receive, websocket.send)
-        finally:
-            websocket.finish()
-
-    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._rsgi_lifespan = LoopLifespan(self, loop)
-        self._rsgi_lifespan.startup()
-
-    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._rsgi_lifespan is not None:
-            self._rsgi_lifespan.shutdown()
-
-    def _build_stack(self) -> ASGIApp:
-        self._bare = not self.user_middleware
-        if self._bare:
-            # PERF: without user middleware the 500 handling lives inline in _serve.
-            return self._serve
-        app: ASGIApp = self._serve_inner
-        for middleware in reversed(self.user_middleware):
-            app = middleware.wrap(app)
-        return ServerErrorMiddleware(app, self._send_server_error)
-
-    def _routes_table(self) -> RouteTable:
-        table = self._table
-        if table is None or self._table_version != self.routes_version:
-            table = self._table = RouteTable(self.routes)
-            self._table_version = self.routes_version
-        return table
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._serve_http(scope, receive, send, inline_errors=True)
-        elif kind == "websocket":
-            await self._serve_websocket(scope, receive, send)
-        elif kind == "lifespan":
-            await self._serve_lifespan(scope, receive, send)
-
-    async def _serve_inner(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._serve_http(scope, receive, send, inline_errors=False)
-        else:
-            await self._serve(scope, receive, send)
-
-    async def _serve_http(
-        self, scope: Scope, receive: Receive, send: Send, *, inline_errors: bool
-    ) -> None:
+        # PERF: HTTP dispatch is inline here rather than one coroutine further down.
         if self._lifespan_state is not None and "state" not in scope:
             scope["state"] = dict(self._lifespan_state)
         table = self._table
@@ -229,7 +180,53 @@ class Faster(FasterRouter):
                 return
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
-            await self._handle_exception(exc, scope, receive, send, inline_errors)
+            await self._handle_exception(exc, scope, receive, send, middleware is None)
+
+    # -- RSGI (Granian) ------------------------------------------------------------------
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
+        if scope.proto == "http":
+            bridge = HTTPBridge(protocol)
+            await self(http_scope(scope, state), bridge.receive, bridge.send)
+            return
+        websocket = WebSocketBridge(protocol)
+        try:
+            await self(http_scope(scope, state, "websocket"), websocket.receive, websocket.send)
+        finally:
+            websocket.finish()
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._rsgi_lifespan = LoopLifespan(self, loop)
+        self._rsgi_lifespan.startup()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._rsgi_lifespan is not None:
+            self._rsgi_lifespan.shutdown()
+
+    def _build_stack(self) -> None:
+        """Wrap the app in user middleware (once, at the first call)."""
+        self._built = True
+        if not self.user_middleware:
+            return
+        app: ASGIApp = self
+        for middleware in reversed(self.user_middleware):
+            app = middleware.wrap(app)
+        self._middleware = ServerErrorMiddleware(app, self._send_server_error)
+
+    def _routes_table(self) -> RouteTable:
+        table = self._table
+        if table is None or self._table_version != self.routes_version:
+            table = self._table = RouteTable(self.routes)
+            self._table_version = self.routes_version
+        return table
+
+    async def _serve_other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            await self._serve_websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._serve_lifespan(scope, receive, send)
 
     async def _no_route(
         self,
