@@ -44,7 +44,7 @@ class RouteTable:
 
     def find_http(self, method: str, path: str) -> tuple[APIRoute | None, dict[str, Any], set[str]]:
         """(route, path params, allowed methods); allowed is non-empty only for a 405."""
-        found = self.http.find(path, lambda table: method in table)
+        found = self.http.find(path, method)
         if found is not None:
             return found[0][method], found[1], set()
         allowed: set[str] = set()
