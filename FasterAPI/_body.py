@@ -29,6 +29,8 @@ _JSON_TYPES = ("application/json",)
 
 
 def _is_json(content_type: str) -> bool:
+    if content_type == "application/json":
+        return True
     media = content_type.split(";", 1)[0].strip().lower()
     return media in _JSON_TYPES or media.endswith("+json")
 
@@ -68,7 +70,7 @@ class BodyPlan:
             await self.form_body.read(ctx)
             return
         content_type = header_value(ctx.scope["headers"], b"content-type").decode("latin-1")
-        body = await ctx.request.body()
+        body = await ctx.read_body()
         if not body:
             if self.required:
                 ctx.errors.append(missing(["body"]))

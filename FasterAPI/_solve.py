@@ -10,7 +10,7 @@ from FasterAPI._compile import Plan, build_plan
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.request import Request
+from FasterAPI.request import Request, read_body
 from FasterAPI.response import Response
 from FasterAPI.security.scopes import SecurityScopes
 
@@ -35,6 +35,7 @@ class RequestContext:
         "_request",
         "app",
         "background",
+        "body",
         "body_values",
         "cache",
         "connection",
@@ -71,6 +72,7 @@ class RequestContext:
         self.sub_response: SubResponse | None = None
         self.connection: WebSocket | None = None
         self._request: Request | None = None
+        self.body: bytes | None = None
 
     @property
     def has_request(self) -> bool:
@@ -79,10 +81,20 @@ class RequestContext:
     @property
     def request(self) -> Request:
         if self._request is None:
-            self._request = Request(
-                self.scope, self.receive, self.send, max_body_size=self.max_body_size
-            )
+            request = Request(self.scope, self.receive, self.send, max_body_size=self.max_body_size)
+            if self.body is not None:
+                request._body = self.body
+                request._stream_consumed = True
+            self._request = request
         return self._request
+
+    async def read_body(self) -> bytes:
+        """The request body, read once (through the Request if one exists)."""
+        if self._request is not None:
+            return await self._request.body()
+        if self.body is None:
+            self.body = await read_body(self.receive, self.scope["headers"], self.max_body_size)
+        return self.body
 
     def special(self, kind: str, scopes: list[str]) -> Any:
         if kind == "request":

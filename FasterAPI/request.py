@@ -38,6 +38,58 @@ async def _empty_send(message: Message) -> None:
     raise RuntimeError("This connection has no send channel")
 
 
+def body_too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+
+
+def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int | None) -> None:
+    """413 before reading anything when ``Content-Length`` already says too much."""
+    if limit is None:
+        return
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise HTTPException(400, "Invalid Content-Length header") from None
+            if declared > limit:
+                raise body_too_large(limit)
+            return
+
+
+async def receive_chunk(receive: Receive) -> tuple[bytes, bool]:
+    """(chunk, more) from the next message; a disconnect raises ClientDisconnect."""
+    message = await receive()
+    kind = message["type"]
+    if kind == "http.request":
+        return message.get("body", b""), message.get("more_body", False)
+    if kind == "http.disconnect":
+        raise ClientDisconnect()
+    return b"", True
+
+
+async def read_body(
+    receive: Receive, headers: list[tuple[bytes, bytes]], limit: int | None
+) -> bytes:
+    """The whole request body, within ``limit`` (413 as soon as it is crossed)."""
+    check_declared_length(headers, limit)
+    # PERF: the common one-message body is returned without a list or a join.
+    body, more = await receive_chunk(receive)
+    if more:
+        chunks = [body]
+        received = len(body)
+        while more:
+            chunk, more = await receive_chunk(receive)
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise body_too_large(limit)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    if limit is not None and len(body) > limit:
+        raise body_too_large(limit)
+    return body
+
+
 class HTTPConnection(Mapping[str, Any]):
     """What HTTP requests and websockets share: URL, headers, query, cookies, client, state."""
 
@@ -150,35 +202,10 @@ class Request(HTTPConnection):
     def route_path(self) -> str:
         return route_path(self.scope)
 
-    def _declared_length(self) -> int | None:
-        for name, value in self.scope["headers"]:
-            if name == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    raise HTTPException(400, "Invalid Content-Length header") from None
-        return None
-
-    def _start_reading(self) -> int | None:
+    def _mark_consumed(self) -> None:
         if self._stream_consumed:
             raise RuntimeError("The request body stream has already been consumed")
         self._stream_consumed = True
-        limit = self.max_body_size
-        if limit is not None:
-            declared = self._declared_length()
-            if declared is not None and declared > limit:
-                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
-        return limit
-
-    async def _next_chunk(self) -> tuple[bytes, bool]:
-        """(chunk, more) from the next message; a disconnect raises ClientDisconnect."""
-        message = await self._receive()
-        if message["type"] == "http.request":
-            return message.get("body", b""), message.get("more_body", False)
-        if message["type"] == "http.disconnect":
-            self._disconnected = True
-            raise ClientDisconnect()
-        return b"", True
 
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield body chunks as they arrive, enforcing ``max_body_size``."""
@@ -186,14 +213,20 @@ class Request(HTTPConnection):
             yield self._body
             yield b""
             return
-        limit = self._start_reading()
+        self._mark_consumed()
+        limit = self.max_body_size
+        check_declared_length(self.scope["headers"], limit)
         received = 0
         more = True
         while more:
-            chunk, more = await self._next_chunk()
+            try:
+                chunk, more = await receive_chunk(self._receive)
+            except ClientDisconnect:
+                self._disconnected = True
+                raise
             received += len(chunk)
             if limit is not None and received > limit:
-                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
+                raise body_too_large(limit)
             if chunk:
                 yield chunk
         yield b""
@@ -201,22 +234,14 @@ class Request(HTTPConnection):
     async def body(self) -> bytes:
         """The whole body (read once, then cached), within ``max_body_size``."""
         if self._body is None:
-            # PERF: the common one-message body skips the async generator of stream().
-            limit = self._start_reading()
-            body, more = await self._next_chunk()
-            if more:
-                chunks = [body]
-                received = len(body)
-                while more:
-                    chunk, more = await self._next_chunk()
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
-                    chunks.append(chunk)
-                body = b"".join(chunks)
-            if limit is not None and len(body) > limit:
-                raise HTTPException(413, f"Request body exceeds the limit of {limit} bytes")
-            self._body = body
+            self._mark_consumed()
+            try:
+                self._body = await read_body(
+                    self._receive, self.scope["headers"], self.max_body_size
+                )
+            except ClientDisconnect:
+                self._disconnected = True
+                raise
         return self._body
 
     async def json(self) -> Any:
