@@ -162,6 +162,7 @@ class StreamingResponse(Response):
         watcher = asyncio.get_running_loop().create_task(watch.run())
         render = self._render_chunk
         custom = type(self)._render_chunk is not StreamingResponse._render_chunk
+        exhausted = False
         try:
             try:
                 async for chunk in chunks:
@@ -170,6 +171,8 @@ class StreamingResponse(Response):
                     if custom or type(chunk) is not bytes:
                         chunk = render(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                else:
+                    exhausted = True
             except asyncio.CancelledError:
                 if not watch.stopped:
                     raise  # cancelled from outside: not ours to swallow
@@ -180,8 +183,9 @@ class StreamingResponse(Response):
         finally:
             watcher.cancel()
             await watch.absorb_cancellation()
-            with anyio.CancelScope(shield=True):
-                await _close(chunks, None)
+            if not exhausted:  # an exhausted generator has already run its cleanup
+                with anyio.CancelScope(shield=True):
+                    await _close(chunks, None)
         if watch.failure is not None:
             try:
                 raise watch.failure

@@ -18,6 +18,7 @@ from FasterAPI._serialize import (
     resolve_response_model,
 )
 from FasterAPI._solve import FlatPlan, RequestContext, call_plan, solve
+from FasterAPI._stream import StreamingResponse
 from FasterAPI._tree import PathTemplate, parse_path
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
@@ -48,10 +49,14 @@ def _with_dependencies(plan: Plan, extra: list[tuple[DependencySpec, Plan]]) -> 
     return combined
 
 
+_STARTS_FIRST = frozenset({Response.__call__, StreamingResponse.__call__})
+
+
 async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
     """Send ``response``, marking the scope once ``http.response.start`` has gone out."""
-    if type(response).__call__ is Response.__call__:
-        # PERF: a fixed-body response cannot fail before it starts; no send wrapper needed.
+    if type(response).__call__ in _STARTS_FIRST:
+        # PERF: these send http.response.start before anything that can fail; no send
+        # wrapper (an extra coroutine per message) is needed to know it went out.
         scope[RESPONSE_STARTED] = True
         await response(scope, receive, send)
         return
