@@ -53,6 +53,9 @@ from FasterAPI.websocket import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
     from FasterAPI._file import FileResponse
+    from FasterAPI.middleware.base import BaseHTTPMiddleware
+    from FasterAPI.middleware.cors import CORSMiddleware
+    from FasterAPI.middleware.gzip import GZipMiddleware
     from FasterAPI.staticfiles import StaticFiles
     from FasterAPI.testclient import TestClient
 
@@ -62,6 +65,9 @@ _LAZY = {
     "FileResponse": "FasterAPI._file",
     "TestClient": "FasterAPI.testclient",
     "StaticFiles": "FasterAPI.staticfiles",
+    "BaseHTTPMiddleware": "FasterAPI.middleware.base",
+    "CORSMiddleware": "FasterAPI.middleware.cors",
+    "GZipMiddleware": "FasterAPI.middleware.gzip",
 }
 
 
@@ -79,7 +85,9 @@ __all__ = [
     "APIRoute",
     "Address",
     "BackgroundTasks",
+    "BaseHTTPMiddleware",
     "Body",
+    "CORSMiddleware",
     "Cookie",
     "Depends",
     "EventSourceResponse",
@@ -89,6 +97,7 @@ __all__ = [
     "FileResponse",
     "Form",
     "FormData",
+    "GZipMiddleware",
     "HTMLResponse",
     "HTTPConnection",
     "HTTPException",

@@ -110,6 +110,19 @@ class Faster(FasterRouter):
             raise RuntimeError("Cannot add middleware after the application has started")
         self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
 
+    def middleware(self, kind: str) -> Callable[[F], F]:
+        """``@app.middleware("http")`` for ``async def mw(request, call_next)`` functions."""
+        if kind != "http":
+            raise ValueError('Only "http" function middleware is supported')
+
+        def decorator(func: F) -> F:
+            from FasterAPI.middleware.base import FunctionMiddleware
+
+            self.add_middleware(FunctionMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
     def add_exception_handler(self, key: HandlerKey, handler: ExceptionHandler) -> None:
         self.exception_handlers.add(key, handler)
 
@@ -147,6 +160,9 @@ class Faster(FasterRouter):
             # again, recognised by the marker.
             scope[_INNER] = self
             scope["app"] = self
+            if self._lifespan_state is not None:
+                # Before the middleware, which may create scope["state"] itself.
+                scope["state"] = {**self._lifespan_state, **scope.get("state", {})}
             await middleware(scope, receive, send)
             return
         scope["app"] = self

@@ -21,9 +21,18 @@ from FasterAPI.testclient import TestClient
 
 def test_app_accepts_fastapi_style_keywords():
     app = Faster(
-        title="T", version="2.0", description="d", openapi_url="/o.json", docs_url=None,
-        redoc_url=None, openapi_tags=[{"name": "x"}], servers=[{"url": "/"}], root_path="",
-        debug=False, redirect_slashes=True, max_body_size=1024,
+        title="T",
+        version="2.0",
+        description="d",
+        openapi_url="/o.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=[{"name": "x"}],
+        servers=[{"url": "/"}],
+        root_path="",
+        debug=False,
+        redirect_slashes=True,
+        max_body_size=1024,
     )
     assert (app.title, app.version, app.description) == ("T", "2.0", "d")
     assert app.docs_url is None
@@ -213,8 +222,9 @@ def test_unhandled_exception_is_500_logged_and_reraised(caplog):
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
     assert "oops" not in response.text
-    assert any(record.exc_info and record.exc_info[0] is ZeroDivisionError
-               for record in caplog.records)
+    assert any(
+        record.exc_info and record.exc_info[0] is ZeroDivisionError for record in caplog.records
+    )
 
 
 def test_unhandled_exception_custom_500_handler():
@@ -303,8 +313,12 @@ def test_middleware_last_added_is_outermost():
 
 def test_middleware_declared_in_constructor():
     # The first in the list is the outermost, as in Starlette.
-    app = Faster(middleware=[Middleware(HeaderMiddleware, name="outer"),
-                             Middleware(HeaderMiddleware, name="inner,")])
+    app = Faster(
+        middleware=[
+            Middleware(HeaderMiddleware, name="outer"),
+            Middleware(HeaderMiddleware, name="inner,"),
+        ]
+    )
 
     @app.get("/")
     async def root():
@@ -419,8 +433,11 @@ def test_return_values_are_json_encoded():
     @app.get("/values")
     async def values():
         return {
-            "point": Point(1), "when": datetime.date(2024, 1, 2), "id": ident,
-            "list": [1, "a", None], "float": 1.5,
+            "point": Point(1),
+            "when": datetime.date(2024, 1, 2),
+            "id": ident,
+            "list": [1, "a", None],
+            "float": 1.5,
         }
 
     @app.get("/string")
@@ -458,3 +475,41 @@ def test_default_response_class_on_app_and_router():
     response = client.get("/html")
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.text == "<b>hi</b>"
+
+
+def test_app_middleware_decorator_wraps_requests():
+    app = Faster()
+
+    @app.middleware("http")
+    async def add_timing_header(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["x-path"] = request.url.path
+        return response
+
+    @app.get("/hello")
+    async def hello():
+        return "hi"
+
+    response = TestClient(app).get("/hello")
+    assert response.json() == "hi"
+    assert response.headers["x-path"] == "/hello"
+    with pytest.raises(ValueError):
+        app.middleware("websocket")
+
+
+def test_app_lifespan_state_reaches_requests_through_middleware():
+    from FasterAPI.middleware.requestid import RequestIDMiddleware
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield {"db": "up"}
+
+    app = Faster(lifespan=lifespan)
+    app.add_middleware(RequestIDMiddleware)
+
+    @app.get("/state")
+    async def state(request: Request):
+        return {"db": request.state.db, "has_id": bool(request.state.request_id)}
+
+    with TestClient(app) as client:
+        assert client.get("/state").json() == {"db": "up", "has_id": True}

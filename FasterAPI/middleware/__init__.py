@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from FasterAPI._types import ASGIApp
 
@@ -29,4 +30,39 @@ class Middleware:
         return f"Middleware({', '.join([name, *options])})"
 
 
-__all__ = ["Middleware"]
+if TYPE_CHECKING:
+    from FasterAPI.middleware.base import BaseHTTPMiddleware, FunctionMiddleware
+    from FasterAPI.middleware.cors import CORSMiddleware
+    from FasterAPI.middleware.gzip import GZipMiddleware
+    from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
+    from FasterAPI.middleware.requestid import RequestIDMiddleware
+    from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
+
+_LAZY = {
+    "BaseHTTPMiddleware": "base",
+    "FunctionMiddleware": "base",
+    "CORSMiddleware": "cors",
+    "GZipMiddleware": "gzip",
+    "HTTPSRedirectMiddleware": "httpsredirect",
+    "RequestIDMiddleware": "requestid",
+    "TrustedHostMiddleware": "trustedhost",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+__all__ = [
+    "BaseHTTPMiddleware",
+    "CORSMiddleware",
+    "FunctionMiddleware",
+    "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
+    "Middleware",
+    "RequestIDMiddleware",
+    "TrustedHostMiddleware",
+]

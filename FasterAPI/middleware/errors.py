@@ -39,5 +39,22 @@ class ServerErrorMiddleware:
             if started:
                 logger.exception("Exception after the response started", exc_info=exc)
             else:
-                await self.on_error(exc, scope, receive, send)
+                await self.on_error(exc, scope, receive, _with_error_headers(scope, send))
             raise
+
+
+ERROR_HEADERS = "fasterapi.error_headers"
+"""Scope key: headers middleware (CORS, request id) want on a 500 sent outside them."""
+
+
+def _with_error_headers(scope: Scope, send: Send) -> Send:
+    extra = scope.get(ERROR_HEADERS)
+    if not extra:
+        return send
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_headers
