@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
+
+import anyio
 
 from FasterAPI import params
 from FasterAPI._compile import Plan
@@ -65,6 +68,7 @@ class Faster(FasterRouter):
         redirect_slashes: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         debug: bool = False,
+        startup_timeout: float | None = None,
     ) -> None:
         super().__init__(
             dependencies=dependencies,
@@ -83,6 +87,7 @@ class Faster(FasterRouter):
         self.root_path = root_path
         self.redirect_slashes = redirect_slashes
         self.debug = debug
+        self.startup_timeout = startup_timeout
         self.state = State()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.exception_handlers = ExceptionHandlers(exception_handlers)
@@ -279,14 +284,20 @@ class Faster(FasterRouter):
                 exc_info=exc,
             )
             raise exc
-        scope[RESPONSE_STARTED] = True
         handler = self.exception_handlers.find(exc)
         if handler is None:
             if inline_errors:
+                scope[RESPONSE_STARTED] = True
                 await self._send_server_error(exc, scope, receive, send)
             raise exc
-        request = Request(scope, receive, send)
-        response = await self.exception_handlers.call(handler, request, exc)
+        try:
+            response = await self.exception_handlers.call(handler, Request(scope, receive), exc)
+        except Exception as handler_error:
+            if inline_errors:
+                scope[RESPONSE_STARTED] = True
+                await self._send_server_error(handler_error, scope, receive, send)
+            raise
+        scope[RESPONSE_STARTED] = True
         await response(scope, receive, send)
 
     async def _send_server_error(
@@ -331,11 +342,17 @@ class Faster(FasterRouter):
         message = await receive()
         if message["type"] != "lifespan.startup":
             return
+        timeout = self.startup_timeout
         try:
-            async with self._lifespan(scope):
-                await send({"type": "lifespan.startup.complete"})
-                started = True
-                await receive()
+            deadline = math.inf if timeout is None else anyio.current_time() + timeout
+            with anyio.CancelScope(deadline=deadline) as guard:
+                async with self._lifespan(scope):
+                    guard.deadline = math.inf
+                    await send({"type": "lifespan.startup.complete"})
+                    started = True
+                    await receive()
+            if guard.cancelled_caught and not started:
+                raise TimeoutError(f"Application startup took longer than {timeout} s")
         except BaseException as exc:
             logger.error("Lifespan %s failed", "shutdown" if started else "startup", exc_info=exc)
             failure = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
