@@ -56,7 +56,9 @@ if TYPE_CHECKING:
     from FasterAPI.middleware.base import BaseHTTPMiddleware
     from FasterAPI.middleware.cors import CORSMiddleware
     from FasterAPI.middleware.gzip import GZipMiddleware
+    from FasterAPI.offload import SubInterpreterPool, run_in_subinterpreter
     from FasterAPI.staticfiles import StaticFiles
+    from FasterAPI.templating import Jinja2Templates
     from FasterAPI.testclient import TestClient
 
 __version__ = "0.1.0"
@@ -68,6 +70,9 @@ _LAZY = {
     "BaseHTTPMiddleware": "FasterAPI.middleware.base",
     "CORSMiddleware": "FasterAPI.middleware.cors",
     "GZipMiddleware": "FasterAPI.middleware.gzip",
+    "Jinja2Templates": "FasterAPI.templating",
+    "SubInterpreterPool": "FasterAPI.offload",
+    "run_in_subinterpreter": "FasterAPI.offload",
 }
 
 
@@ -104,6 +109,7 @@ __all__ = [
     "Header",
     "Headers",
     "JSONResponse",
+    "Jinja2Templates",
     "Middleware",
     "Mount",
     "MsgPackResponse",
@@ -123,6 +129,7 @@ __all__ = [
     "State",
     "StaticFiles",
     "StreamingResponse",
+    "SubInterpreterPool",
     "TestClient",
     "UJSONResponse",
     "UploadFile",
@@ -132,5 +139,6 @@ __all__ = [
     "WebSocketRoute",
     "WebSocketState",
     "__version__",
+    "run_in_subinterpreter",
     "run_in_threadpool",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 
@@ -37,3 +37,12 @@ async def iterate_in_threadpool(iterator: Iterator[T]) -> AsyncIterator[T]:
             yield await anyio.to_thread.run_sync(_next_or_raise, iterator)
         except _Exhausted:
             return
+
+
+def __getattr__(name: str) -> Any:
+    # Sub-interpreter offload lives in FasterAPI.offload; importable from here too.
+    if name in ("run_in_subinterpreter", "SubInterpreterPool"):
+        from FasterAPI import offload
+
+        return getattr(offload, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -155,6 +155,13 @@ class HTTPConnection(Mapping[str, Any]):
         return self._cookies
 
     @property
+    def session(self) -> dict[str, Any]:
+        """The session dict (``SessionMiddleware`` must be installed)."""
+        if "session" not in self.scope:
+            raise RuntimeError("request.session needs SessionMiddleware")
+        return self.scope["session"]  # type: ignore[no-any-return]
+
+    @property
     def client(self) -> Address | None:
         client = self.scope.get("client")
         return Address(*client) if client else None

@@ -91,6 +91,11 @@ async def _run_with_teardown(
     await stack.aclose()
 
 
+def _streams(result: Any) -> bool:
+    """Does the response produce its body while sending (stream, file), not beforehand?"""
+    return isinstance(result, Response) and type(result).__call__ is not Response.__call__
+
+
 class _FastKind(enum.Enum):
     NONE = 0
     JSON = 1
@@ -260,6 +265,12 @@ class APIRoute:
             else:
                 result = await run_in_threadpool(plan.call, **kwargs)
             stack = ctx.stack
+            if stack is not None and not _streams(result):
+                # A fixed body is complete now: close yield-dependencies before sending it,
+                # so a failing commit becomes a 500 instead of a 2xx the data did not reach.
+                ctx.stack = None
+                await stack.aclose()
+                stack = None
             if stack is None:
                 await self._send_result(result, scope, receive, send, ctx)
             else:

@@ -129,8 +129,12 @@ def test_body_nested_location_in_list():
 def test_body_missing_field_and_missing_body():
     response = client.post("/items", json={"name": "pen"})
     assert response.json()["detail"] == [
-        {"type": "missing", "loc": ["body", "price"], "msg": "Field required",
-         "input": {"name": "pen"}}
+        {
+            "type": "missing",
+            "loc": ["body", "price"],
+            "msg": "Field required",
+            "input": {"name": "pen"},
+        }
     ]
     response = client.post("/items")
     assert response.status_code == 422
@@ -153,21 +157,27 @@ def test_body_malformed_json_is_422_with_position():
 
 
 def test_body_truncated_json_is_422():
-    response = client.post("/items", content=b'{"name": "x"', headers={"content-type": "application/json"})
+    response = client.post(
+        "/items", content=b'{"name": "x"', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
 def test_body_invalid_utf8_is_4xx():
     response = client.post(
-        "/items", content=b'{"name": "\xff", "price": 1}', headers={"content-type": "application/json"}
+        "/items",
+        content=b'{"name": "\xff", "price": 1}',
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 422
 
 
 def test_body_deeply_nested_json_is_4xx():
     deep = b"[" * 100_000 + b"]" * 100_000
-    response = client.post("/items-list", content=deep, headers={"content-type": "application/json"})
+    response = client.post(
+        "/items-list", content=deep, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
 
 
@@ -179,7 +189,8 @@ def test_body_wrong_content_type_is_415():
 
 def test_body_json_suffix_content_type_is_accepted():
     response = client.post(
-        "/items", content=b'{"name":"a","price":1}',
+        "/items",
+        content=b'{"name":"a","price":1}',
         headers={"content-type": "application/vnd.api+json; charset=utf-8"},
     )
     assert response.status_code == 201
@@ -203,7 +214,10 @@ def test_body_over_limit_by_content_length_is_413_before_reading():
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/small", "query_string": b"",
+        "type": "http",
+        "method": "POST",
+        "path": "/small",
+        "query_string": b"",
         "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")],
     }
     anyio.run(app, scope, receive, send)
@@ -265,7 +279,8 @@ def test_form_urlencoded_fields():
 
     client = TestClient(app)
     assert client.post("/login", data={"username": "ann", "remember": "on"}).json() == {
-        "username": "ann", "remember": True,
+        "username": "ann",
+        "remember": True,
     }
     response = client.post("/login", data={"remember": "on"})
     assert response.status_code == 422

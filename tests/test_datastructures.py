@@ -44,7 +44,12 @@ def test_query_params_semicolon_is_not_a_separator_and_blanks_kept():
 def test_url_parts_and_replace():
     url = URL("https://example.com:8443/path?q=1#frag")
     assert (url.scheme, url.hostname, url.port, url.path, url.query, url.fragment) == (
-        "https", "example.com", 8443, "/path", "q=1", "frag",
+        "https",
+        "example.com",
+        8443,
+        "/path",
+        "q=1",
+        "frag",
     )
     assert url.is_secure
     assert str(url.replace(path="/other")) == "https://example.com:8443/other?q=1#frag"

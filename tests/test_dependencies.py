@@ -120,7 +120,7 @@ def test_depends_sync_dependency_runs_in_worker_thread():
     assert seen["dep"] != seen["loop"]
 
 
-def test_depends_yield_teardown_order_and_after_response():
+def test_depends_yield_teardown_order():
     app = Faster()
     events = []
 
@@ -181,6 +181,66 @@ def test_depends_yield_sees_handler_exception_for_rollback():
     assert client.get("/ok").json() == "db"
     assert client.get("/sync-fail").status_code == 500
     assert events == ["rollback 409", "commit", "sync rollback"]
+
+
+def test_depends_yield_teardown_runs_before_fixed_response_and_after_stream():
+    from FasterAPI import StreamingResponse
+
+    app = Faster()
+    events = []
+
+    async def session():
+        yield "s"
+        events.append("teardown")
+
+    async def body():
+        events.append("streaming")
+        yield b"x"
+
+    @app.get("/fixed")
+    async def fixed(s: str = Depends(session)):
+        return {"s": s}
+
+    @app.get("/stream")
+    async def stream(s: str = Depends(session)):
+        return StreamingResponse(body())
+
+    async def call(path):
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        async def send(message):
+            sent.append(message["type"])
+            events.append(message["type"])
+
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+        await app(scope, receive, send)
+
+    import anyio
+
+    anyio.run(call, "/fixed")
+    assert events == ["teardown", "http.response.start", "http.response.body"]
+    events.clear()
+    anyio.run(call, "/stream")
+    assert events[0] == "http.response.start"
+    assert events[-1] == "teardown"
+
+
+def test_depends_yield_failing_commit_is_a_500_not_a_2xx():
+    app = Faster()
+
+    async def session():
+        yield "s"
+        raise RuntimeError("commit failed")
+
+    @app.post("/save")
+    async def save(s: str = Depends(session)):
+        return {"saved": True}
+
+    response = TestClient(app, raise_server_exceptions=False).post("/save")
+    assert response.status_code == 500
 
 
 def test_depends_yield_swallowing_exception_still_reports_error():
@@ -302,4 +362,3 @@ def test_depends_without_callable_in_route_dependencies_is_rejected():
     app = Faster()
     with pytest.raises(TypeError):
         app.get("/x", dependencies=[Depends()])(lambda: None)
-

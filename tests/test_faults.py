@@ -48,8 +48,12 @@ class Peer:
 
 def scope(method="GET", path="/", headers=()):
     return {
-        "type": "http", "method": method, "path": path, "query_string": b"",
-        "headers": list(headers), "root_path": "",
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": b"",
+        "headers": list(headers),
+        "root_path": "",
     }
 
 
@@ -243,7 +247,7 @@ def test_fault_background_task_error_after_response_is_raised_and_response_intac
     assert peer.sent[1]["body"] == b'{"sent":true}'
 
 
-def test_fault_dependency_teardown_error_after_response_is_raised_and_logged(caplog):
+def test_fault_dependency_teardown_error_before_fixed_response_is_a_500():
     app = Faster()
 
     async def resource():
@@ -253,6 +257,26 @@ def test_fault_dependency_teardown_error_after_response_is_raised_and_logged(cap
     @app.get("/")
     async def root(value: str = Depends(resource)):
         return value
+
+    peer = Peer()
+    with pytest.raises(RuntimeError):
+        run(app, scope(), peer)
+    assert peer.status == 500
+
+
+def test_fault_dependency_teardown_error_after_stream_is_raised_and_logged(caplog):
+    app = Faster()
+
+    async def resource():
+        yield "r"
+        raise RuntimeError("teardown bug")
+
+    async def chunks():
+        yield b"data"
+
+    @app.get("/")
+    async def root(value: str = Depends(resource)):
+        return StreamingResponse(chunks())
 
     peer = Peer()
     with caplog.at_level(logging.ERROR, logger="FasterAPI"), pytest.raises(RuntimeError):
@@ -308,7 +332,8 @@ def test_fault_lifespan_with_task_group_and_timeout_starts_and_stops():
     peer = lifespan_peer({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"})
     run(app, {"type": "lifespan"}, peer)
     assert [m["type"] for m in peer.sent] == [
-        "lifespan.startup.complete", "lifespan.shutdown.complete",
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
     ]
     assert events == ["up", "down"]
 
@@ -330,7 +355,8 @@ def test_fault_shutdown_hook_failure_reports_failed_and_runs_the_rest():
     with pytest.raises(RuntimeError):
         run(app, {"type": "lifespan"}, peer)
     assert [m["type"] for m in peer.sent] == [
-        "lifespan.startup.complete", "lifespan.shutdown.failed",
+        "lifespan.startup.complete",
+        "lifespan.shutdown.failed",
     ]
     assert ran == ["first", "second"]
 

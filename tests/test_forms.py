@@ -31,8 +31,11 @@ def forms_app() -> Faster:
     async def upload(file: UploadFile, note: str = Form("")):
         data = await file.read()
         return {
-            "filename": file.filename, "type": file.content_type, "size": file.size,
-            "data": data.decode(), "note": note,
+            "filename": file.filename,
+            "type": file.content_type,
+            "size": file.size,
+            "data": data.decode(),
+            "note": note,
         }
 
     @app.post("/many")
@@ -59,7 +62,8 @@ client = TestClient(forms_app())
 
 def test_form_fields_typed_and_constrained():
     assert client.post("/login", data={"username": "ann", "age": "30"}).json() == {
-        "username": "ann", "age": 30,
+        "username": "ann",
+        "age": 30,
     }
     response = client.post("/login", data={"age": "-1"})
     assert response.status_code == 422
@@ -84,7 +88,8 @@ def test_form_struct_as_whole_form():
 
 def test_form_repeated_keys_and_semicolon():
     response = client.post(
-        "/tags", content=b"tag=a&tag=b;c",
+        "/tags",
+        content=b"tag=a&tag=b;c",
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert response.json() == ["a", "b;c"]
@@ -97,8 +102,11 @@ def test_upload_file_attributes_and_content():
         data={"note": "n"},
     )
     assert response.json() == {
-        "filename": "report.txt", "type": "text/plain", "size": 12,
-        "data": "hello upload", "note": "n",
+        "filename": "report.txt",
+        "type": "text/plain",
+        "size": 12,
+        "data": "hello upload",
+        "note": "n",
     }
 
 
@@ -179,7 +187,10 @@ def raw_post(app, body: bytes, content_type: bytes):
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/upload", "query_string": b"",
+        "type": "http",
+        "method": "POST",
+        "path": "/upload",
+        "query_string": b"",
         "headers": [(b"content-type", content_type)],
     }
     anyio.run(app, scope, receive, send)
@@ -191,7 +202,7 @@ MULTIPART_B = b"multipart/form-data; boundary=B"
 
 def test_multipart_malformed_inputs_are_400():
     app = forms_app()
-    ok_head = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"
+    ok_head = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc'
     cases = [
         (b"whatever", b"multipart/form-data"),  # no boundary
         (ok_head, b"multipart/form-data; boundary=B"),  # truncated
@@ -208,8 +219,9 @@ def test_multipart_too_many_part_headers_is_400():
     app = forms_app()
     headers = b"".join(b"X-H%d: v\r\n" % i for i in range(50))
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
-        + headers + b"\r\nabc\r\n--B--\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n'
+        + headers
+        + b"\r\nabc\r\n--B--\r\n"
     )
     status, _ = raw_post(app, body, b"multipart/form-data; boundary=B")
     assert status == 400

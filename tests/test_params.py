@@ -31,8 +31,17 @@ def test_query_unmarked_scalars_come_from_query_string():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("true", True), ("1", True), ("on", True), ("yes", True), ("True", True),
-     ("false", False), ("0", False), ("off", False), ("no", False)],
+    [
+        ("true", True),
+        ("1", True),
+        ("on", True),
+        ("yes", True),
+        ("True", True),
+        ("false", False),
+        ("0", False),
+        ("off", False),
+        ("no", False),
+    ],
 )
 def test_query_bool_accepts_common_spellings(raw, expected):
     async def handler(flag: bool):
@@ -72,13 +81,21 @@ def test_query_enum_literal_uuid_dates_decimal():
     response = serve(handler).get(
         "/p",
         params={
-            "color": "blue", "mode": "slow", "ident": str(ident),
-            "when": "2024-05-01T10:00:00", "day": "2024-05-02", "amount": "1.10",
+            "color": "blue",
+            "mode": "slow",
+            "ident": str(ident),
+            "when": "2024-05-01T10:00:00",
+            "day": "2024-05-02",
+            "amount": "1.10",
         },
     )
     assert response.json() == {
-        "color": "blue", "mode": "slow", "ident": str(ident),
-        "when": "2024-05-01T10:00:00", "day": "2024-05-02", "amount": "1.10",
+        "color": "blue",
+        "mode": "slow",
+        "ident": str(ident),
+        "when": "2024-05-01T10:00:00",
+        "day": "2024-05-02",
+        "amount": "1.10",
     }
 
 
@@ -145,7 +162,9 @@ def test_query_constraints_both_styles():
 
     client = serve(handler)
     assert client.get("/p?limit=5&name=abc&price=2.5").json() == {
-        "limit": 5, "name": "abc", "price": 2.5,
+        "limit": 5,
+        "name": "abc",
+        "price": 2.5,
     }
     response = client.get("/p?limit=0&name=ABC&price=10")
     assert response.status_code == 422
@@ -209,8 +228,8 @@ def test_header_converts_underscores_and_lists():
 
     client = serve(handler)
     response = client.get(
-        "/p", headers=[("User-Agent", "tester"), ("X-Tags", "a"), ("X-Tags", "b"),
-                       ("raw_name", "r")]
+        "/p",
+        headers=[("User-Agent", "tester"), ("X-Tags", "a"), ("X-Tags", "b"), ("raw_name", "r")],
     )
     assert response.json() == {"ua": "tester", "tags": ["a", "b"], "raw": "r"}
 

@@ -1,7 +1,6 @@
 """Request: URL, headers, query, cookies, client, body/json/stream, disconnects."""
 
 import anyio
-import pytest
 
 from FasterAPI import Faster, Request
 from FasterAPI.request import ClientDisconnect
@@ -102,7 +101,10 @@ def test_request_invalid_content_length_is_400():
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/raw", "query_string": b"",
+        "type": "http",
+        "method": "POST",
+        "path": "/raw",
+        "query_string": b"",
         "headers": [(b"content-length", b"abc")],
     }
     anyio.run(app, scope, receive, send)
@@ -134,7 +136,13 @@ def test_request_client_disconnect_while_reading_body():
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/upload", "query_string": b"", "headers": []}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/upload",
+        "query_string": b"",
+        "headers": [],
+    }
     anyio.run(app, scope, receive, send)
     assert seen == ["disconnect"]
     assert sent == []  # nobody is listening: no response, no 500
@@ -169,3 +177,27 @@ def test_request_state_and_scope_access():
         return {"user": request.state.user, "type": request["type"], "app": request.app is app}
 
     assert TestClient(app).get("/state").json() == {"user": "ann", "type": "http", "app": True}
+
+
+def test_request_session_requires_session_middleware():
+    from FasterAPI.middleware.sessions import SessionMiddleware
+
+    app = Faster()
+    app.add_middleware(SessionMiddleware, secret_key="s" * 32)
+
+    @app.get("/visit")
+    async def visit(request: Request):
+        request.session["visits"] = request.session.get("visits", 0) + 1
+        return request.session["visits"]
+
+    client = TestClient(app)
+    assert client.get("/visit").json() == 1
+    assert client.get("/visit").json() == 2
+
+    bare = Faster()
+
+    @bare.get("/visit")
+    async def no_session(request: Request):
+        return request.session
+
+    assert TestClient(bare, raise_server_exceptions=False).get("/visit").status_code == 500

@@ -32,10 +32,13 @@ class Middleware:
 
 if TYPE_CHECKING:
     from FasterAPI.middleware.base import BaseHTTPMiddleware, FunctionMiddleware
+    from FasterAPI.middleware.cache import RedisCacheMiddleware
     from FasterAPI.middleware.cors import CORSMiddleware
     from FasterAPI.middleware.gzip import GZipMiddleware
     from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
+    from FasterAPI.middleware.ratelimit import RateLimitMiddleware
     from FasterAPI.middleware.requestid import RequestIDMiddleware
+    from FasterAPI.middleware.sessions import SessionMiddleware
     from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 
 _LAZY = {
@@ -46,6 +49,9 @@ _LAZY = {
     "HTTPSRedirectMiddleware": "httpsredirect",
     "RequestIDMiddleware": "requestid",
     "TrustedHostMiddleware": "trustedhost",
+    "RateLimitMiddleware": "ratelimit",
+    "RedisCacheMiddleware": "cache",
+    "SessionMiddleware": "sessions",
 }
 
 
@@ -63,6 +69,9 @@ __all__ = [
     "GZipMiddleware",
     "HTTPSRedirectMiddleware",
     "Middleware",
+    "RateLimitMiddleware",
+    "RedisCacheMiddleware",
     "RequestIDMiddleware",
+    "SessionMiddleware",
     "TrustedHostMiddleware",
 ]

@@ -1,0 +1,295 @@
+"""RedisCacheMiddleware: a shared response cache in Redis, safe by default.
+
+    app.add_middleware(RedisCacheMiddleware, redis="redis://localhost:6379/0", ttl=30)
+
+Only ``methods`` (GET and HEAD) are cached; HEAD is answered from GET's entry but never
+fills it. The key hashes the method, scheme, host, path, query string and the request
+headers named in ``vary``. Responses say how they were served in ``X-Cache``:
+
+- ``HIT``: from Redis, with ``Age`` (seconds since stored). A request whose
+  ``If-None-Match`` matches the stored ``ETag`` gets a 304.
+- ``MISS``: from the app; stored if it qualifies (below).
+- ``BYPASS``: from the app without reading the cache, because the request carries
+  ``Authorization`` or ``Cookie`` (unless ``cache_authenticated``) or ``Range``, asks
+  ``Cache-Control: no-cache`` (the fresh response is stored) or ``no-store``, or because
+  Redis is down, slower than ``timeout`` seconds, or returned a corrupt entry (the entry
+  is replaced). Redis errors are logged at most once a second and Redis is then left
+  alone for a second, so an outage costs requests nothing.
+
+A response is stored only when it is a 200 or 203 to a GET, sent as one body message of
+at most ``max_body_bytes`` (streams and server-sent events never are), without
+``Set-Cookie``, without ``Cache-Control: private``, ``no-store`` or ``no-cache``, and
+whose ``Vary`` names only headers listed in ``vary`` (``Vary: *`` never). Responses are
+never buffered: each message goes to the client as the app sends it, and a qualifying
+body is written to Redis (``ttl`` seconds, encoded with msgspec) after the client has it.
+
+Place the cache outside middleware that makes responses differ per request (sessions,
+request ids) and add ``accept-encoding`` to ``vary`` when compression runs inside it.
+With ``cache_authenticated=True`` responses to credentialed requests are shared between
+users unless ``vary`` names ``authorization``/``cookie``.
+
+``redis`` is a ``redis.asyncio.Redis`` client (yours to close) or a URL (the client is
+made on the first request, on the server's event loop, and closed at lifespan shutdown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
+from FasterAPI.middleware._asgi import RawHeaders, get_header, start_headers
+from FasterAPI.middleware._redis import RedisLink, RedisUnavailable, ThrottledLog, run_lifespan
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["RedisCacheMiddleware"]
+
+HIT, MISS, BYPASS = b"HIT", b"MISS", b"BYPASS"
+_CACHEABLE_STATUS = frozenset({200, 203})
+_NOT_STORED_RESPONSE = frozenset({b"private", b"no-store", b"no-cache"})
+_NOT_MODIFIED_HEADERS = frozenset(
+    {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"}
+)
+_DROPPED_ON_STORE = frozenset({b"x-cache", b"age"})
+_ENTITY_TAG = re.compile(rb'(?:W/)?"[^"]*"')
+_FORMAT = "v1"
+
+
+class Entry(msgspec.Struct, array_like=True):
+    """A stored response."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    stored_at: float  # time.time()
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(Entry)
+
+
+def _tokens(value: bytes) -> set[bytes]:
+    """Lower-case directive names of a comma-separated header (``a=1, b`` -> a, b)."""
+    names = (part.split(b"=", 1)[0].strip().lower() for part in value.split(b","))
+    return {name for name in names if name}
+
+
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    """Weak comparison of ``If-None-Match`` (a list, or ``*``) with an ``ETag``."""
+    if if_none_match.strip() == b"*":
+        return True
+    ours = etag.strip().removeprefix(b"W/")
+    return any(tag.removeprefix(b"W/") == ours for tag in _ENTITY_TAG.findall(if_none_match))
+
+
+class _Request:
+    """What the cache needs from the request headers, gathered in one pass."""
+
+    __slots__ = ("cache_control", "credentials", "host", "if_none_match", "range", "vary")
+
+    def __init__(self, headers: RawHeaders, vary: frozenset[bytes]) -> None:
+        self.host = b""
+        self.credentials = self.range = False
+        self.cache_control: set[bytes] = set()
+        self.if_none_match: list[bytes] = []
+        self.vary: dict[bytes, list[bytes]] = {}
+        pragma = False
+        for name, value in headers:
+            if name == b"host":
+                self.host = value.lower()
+            elif name in (b"authorization", b"cookie"):
+                self.credentials = True
+            elif name == b"cache-control":
+                self.cache_control |= _tokens(value)
+            elif name == b"pragma":
+                pragma = pragma or b"no-cache" in _tokens(value)
+            elif name == b"if-none-match":
+                self.if_none_match.append(value)
+            elif name == b"range":
+                self.range = True
+            if name in vary:
+                self.vary.setdefault(name, []).append(value)
+        if pragma and not self.cache_control:
+            self.cache_control.add(b"no-cache")
+
+
+class RedisCacheMiddleware:
+    """Serves repeated GET/HEAD requests from Redis; see the module docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        redis: Redis | str,
+        ttl: float = 60,
+        methods: Iterable[str] = ("GET", "HEAD"),
+        key_prefix: str = "fasterapi:cache:",
+        vary: Iterable[str] = (),
+        cache_authenticated: bool = False,
+        max_body_bytes: int = 1024 * 1024,
+        timeout: float | None = 0.25,
+    ) -> None:
+        if not ttl > 0:
+            raise ValueError("ttl must be a positive number of seconds")
+        if max_body_bytes < 0:
+            raise ValueError("max_body_bytes must not be negative")
+        self.app = app
+        if not isinstance(redis, str) and redis.connection_pool.connection_kwargs.get(
+            "decode_responses"
+        ):
+            raise ValueError("The cache needs a Redis client with decode_responses=False")
+        self.link = RedisLink(redis, timeout=timeout, purpose="response cache")
+        self.ttl_ms = max(1, round(ttl * 1000))
+        self.methods = frozenset(method.upper() for method in methods)
+        unsupported = self.methods - {"GET", "HEAD"}
+        if unsupported:
+            raise ValueError(f"Only GET and HEAD responses can be cached, not {unsupported}")
+        self.key_prefix = f"{key_prefix}{_FORMAT}:"
+        self.vary = tuple(sorted({name.strip().lower().encode("latin-1") for name in vary}))
+        self._vary_set = frozenset(self.vary)
+        self.cache_authenticated = cache_authenticated
+        self.max_body_bytes = max_body_bytes
+        self._log = ThrottledLog()
+
+    def cache_key(self, scope: Scope, request: _Request) -> str:
+        """The Redis key: method in clear (HEAD shares GET's), the rest hashed."""
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        digest = hashlib.sha256()
+        host = request.host or str((scope.get("server") or ("",))[0]).encode("latin-1")
+        parts = [
+            scope.get("scheme", "http").encode(),
+            host,
+            scope.get("root_path", "").encode("utf-8", "surrogateescape"),
+            scope["path"].encode("utf-8", "surrogateescape"),
+            scope.get("query_string", b""),
+        ]
+        for name in self.vary:
+            values = request.vary.get(name)
+            parts.append(name)
+            parts.append(b"\xff" if values is None else b"\x00" + b", ".join(values))
+        for part in parts:  # length-prefixed, so no two lists of parts hash alike
+            digest.update(len(part).to_bytes(4, "big"))
+            digest.update(part)
+        return f"{self.key_prefix}{method}:{digest.hexdigest()}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" or scope["method"] not in self.methods:
+            if kind == "lifespan":
+                await run_lifespan(self.app, scope, receive, send, self.link.aclose)
+            else:
+                await self.app(scope, receive, send)
+            return
+        request = _Request(scope["headers"], self._vary_set)
+        if (
+            (request.credentials and not self.cache_authenticated)
+            or request.range
+            or b"no-store" in request.cache_control
+        ):
+            await self.serve(scope, receive, send, BYPASS, None)
+            return
+        key = self.cache_key(scope, request)
+        if b"no-cache" in request.cache_control:
+            await self.serve(scope, receive, send, BYPASS, key)
+            return
+        try:
+            raw = await self.link.call(lambda client: client.get(key))
+        except RedisUnavailable:
+            await self.serve(scope, receive, send, BYPASS, None)
+            return
+        outcome = MISS
+        if raw is not None:
+            try:
+                if not isinstance(raw, bytes):
+                    raise msgspec.DecodeError("Expected bytes (decode_responses must be off)")
+                entry = _decoder.decode(raw)
+                if entry.status not in _CACHEABLE_STATUS:
+                    raise msgspec.ValidationError(f"status {entry.status}")
+            except msgspec.DecodeError as exc:
+                self._log.warning("Corrupt response cache entry %s: %s", key, exc)
+                outcome = BYPASS
+            else:
+                await self.send_hit(scope, send, entry, request)
+                return
+        await self.serve(scope, receive, send, outcome, key)
+
+    async def send_hit(self, scope: Scope, send: Send, entry: Entry, request: _Request) -> None:
+        age = str(max(0, int(time.time() - entry.stored_at))).encode()
+        marks = [(b"x-cache", HIT), (b"age", age)]
+        etag = get_header(entry.headers, b"etag")
+        if etag is not None and any(etag_matches(value, etag) for value in request.if_none_match):
+            kept = [pair for pair in entry.headers if pair[0] in _NOT_MODIFIED_HEADERS]
+            await send({"type": "http.response.start", "status": 304, "headers": kept + marks})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = entry.headers + marks
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        body = b"" if scope["method"] == "HEAD" else entry.body
+        await send({"type": "http.response.body", "body": body})
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, outcome: bytes, key: str | None
+    ) -> None:
+        """Run the app, marking its response with ``outcome``; store it under ``key`` if
+        it qualifies (never for HEAD, whose body is empty)."""
+        # Hook for single-flight: concurrent misses on one key could wait here for the
+        # first one's entry instead of all running the app.
+        collect = key is not None and scope["method"] == "GET"
+        status = 0
+        stored_headers: RawHeaders = []
+        body: bytes | None = None
+
+        async def mark(message: Message) -> None:
+            nonlocal collect, status, stored_headers, body
+            kind = message["type"]
+            if kind == "http.response.start":
+                headers = start_headers(message)
+                if collect and self.response_qualifies(message["status"], headers):
+                    status = message["status"]
+                    stored_headers = [pair for pair in headers if pair[0] not in _DROPPED_ON_STORE]
+                else:
+                    collect = False
+                headers.append((b"x-cache", outcome))
+                message = {**message, "headers": headers}
+            elif collect:
+                chunk = message.get("body", b"")
+                if (
+                    kind != "http.response.body"
+                    or body is not None
+                    or message.get("more_body", False)
+                    or len(chunk) > self.max_body_bytes
+                ):
+                    collect = False
+                else:
+                    body = bytes(chunk)
+            await send(message)
+
+        await self.app(scope, receive, mark)
+        if collect and key is not None and body is not None:
+            await self.store(key, Entry(status, stored_headers, body, time.time()))
+
+    def response_qualifies(self, status: int, headers: RawHeaders) -> bool:
+        if status not in _CACHEABLE_STATUS:
+            return False
+        for name, value in headers:
+            name = name.lower()
+            if name == b"set-cookie":
+                return False
+            if name == b"cache-control" and _tokens(value) & _NOT_STORED_RESPONSE:
+                return False
+            if name == b"vary" and not _tokens(value) <= self._vary_set:
+                return False
+        return True
+
+    async def store(self, key: str, entry: Entry) -> None:
+        data = _encoder.encode(entry)
+        try:
+            await self.link.call(lambda client: client.set(key, data, px=self.ttl_ms))
+        except RedisUnavailable:
+            pass  # logged by the link; the client already has its response
