@@ -91,11 +91,18 @@ class HTTPBridge:
             if body:
                 await self.transport.send_bytes(bytes(body))
         elif kind == "http.response.start":
-            self.status = message["status"]
+            self.status = status = message["status"]
+            raw = message.get("headers", ())
             self.headers = [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in message.get("headers", ())
+                (name.decode("latin-1"), value.decode("latin-1")) for name, value in raw
             ]
+            if status >= 200 and status not in (204, 304):
+                for name, _ in raw:
+                    if name == b"content-length":
+                        return
+                # No length: a stream (SSE, say). Send the headers now, not at the first
+                # chunk, which may be a long way off.
+                self.transport = self.protocol.response_stream(status, self.headers)
         elif kind == "http.response.pathsend":
             self.protocol.response_file(self.status, self.headers, str(message["path"]))
 

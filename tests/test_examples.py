@@ -1,6 +1,9 @@
-"""The README's examples and the demo app, run as users would run them."""
+"""The README's example and the demo app, run as users run them."""
 
-from examples.demo import app as demo_app
+import os
+
+import pytest
+
 from examples.quickstart import app as quickstart_app
 from FasterAPI.testclient import TestClient
 
@@ -14,15 +17,69 @@ def test_quickstart_example_answers():
     assert created.json() == {"name": "pen", "price": 1.5}
 
 
-def test_demo_crud_round_trip():
-    client = TestClient(demo_app)
-    assert client.get("/health").json() == {"status": "ok"}
-    created = client.post("/items", json={"name": "lamp", "price": 12.5, "tags": ["home"]})
+@pytest.fixture
+def demo(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    import importlib
+
+    import examples.demo.database
+    import examples.demo.main
+
+    importlib.reload(examples.demo.database)
+    importlib.reload(examples.demo.main)
+    with TestClient(examples.demo.main.app) as client:
+        yield client
+
+
+def login(client, password="demo-password"):
+    return client.post("/token", data={"username": "demo", "password": password})
+
+
+def test_demo_login_issues_a_bearer_token(demo):
+    assert login(demo, "wrong").status_code == 400
+    response = login(demo)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["token_type"] == "bearer"
+
+
+def test_demo_crud_round_trip_with_auth(demo):
+    token = login(demo).json()["access_token"]
+    auth = {"authorization": f"Bearer {token}"}
+    assert demo.post("/items", json={"name": "lamp", "price": 12.5}).status_code == 401
+    created = demo.post("/items", json={"name": "lamp", "price": 12.5}, headers=auth)
     assert created.status_code == 201
     item = created.json()
-    assert item["name"] == "lamp"
-    assert client.get(f"/items/{item['id']}").json() == item
-    assert item in client.get("/items").json()
-    assert client.delete(f"/items/{item['id']}").status_code == 204
-    assert client.get(f"/items/{item['id']}").status_code == 404
-    assert client.post("/items", json={"name": "", "price": -1}).status_code == 422
+    assert item == {"id": item["id"], "name": "lamp", "price": 12.5, "owner": "demo"}
+    assert demo.get(f"/items/{item['id']}").json() == item
+    assert demo.get("/items?limit=10").json() == [item]
+    assert demo.get("/items?limit=0").status_code == 422
+    assert demo.post("/items", json={"name": "", "price": -1}, headers=auth).status_code == 422
+    assert demo.delete(f"/items/{item['id']}", headers=auth).status_code == 204
+    assert demo.get(f"/items/{item['id']}").status_code == 404
+
+
+def test_demo_csv_download(demo):
+    token = login(demo).json()["access_token"]
+    demo.post(
+        "/items", json={"name": "cup", "price": 2}, headers={"authorization": f"Bearer {token}"}
+    )
+    response = demo.get("/items/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="items.csv"'
+    assert response.text.splitlines() == ["id,name,price,owner", "1,cup,2.0,demo"]
+
+
+def test_demo_chat_room_broadcasts(demo):
+    with demo.websocket_connect("/ws/chat/lobby?name=ann") as ann:
+        assert ann.receive_json() == {"user": "system", "text": "ann joined"}
+        with demo.websocket_connect("/ws/chat/lobby?name=bob") as bob:
+            assert ann.receive_json() == {"user": "system", "text": "bob joined"}
+            assert bob.receive_json() == {"user": "system", "text": "bob joined"}
+            bob.send_text("hello")
+            assert ann.receive_json() == {"user": "bob", "text": "hello"}
+            assert bob.receive_json() == {"user": "bob", "text": "hello"}
+
+
+def test_demo_database_file_is_where_configured(demo, tmp_path):
+    assert os.path.exists(tmp_path / "demo.db")

@@ -18,9 +18,9 @@
 One session per request (shared by every dependency of that request that asks for it). When
 the handler returns, the session commits; when the handler or a later dependency raises
 (``HTTPException`` included), it rolls back and the exception goes on to the exception
-handlers. The commit runs when the framework closes yield-dependencies, after the response
-has been handed to the server: when a client must only see a success once the data is
-durable, ``await session.commit()`` in the handler (the final commit is then a no-op).
+handlers. For an ordinary (fixed-body) response the commit runs before the response is sent,
+so a failing commit answers 500 rather than a success; for a streaming or file response it
+runs after the body has been sent, so commit in the handler when that matters.
 
 SQLite (the embedded default, via ``aiosqlite``): ``sqlite+aiosqlite:///path.db``; for an
 in-memory database shared by all sessions pass ``poolclass=StaticPool`` and

@@ -1,0 +1,37 @@
+"""SQLite through SQLAlchemy's async engine (set DEMO_DATABASE_URL for another database)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from sqlalchemy import String
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from FasterAPI import Depends
+from FasterAPI.contrib.sqlalchemy import sqlalchemy_session_dependency
+
+DATABASE_URL = os.environ.get("DEMO_DATABASE_URL", "sqlite+aiosqlite:///./demo.db")
+
+engine = create_async_engine(DATABASE_URL)
+Session = async_sessionmaker(engine, expire_on_commit=False)
+SessionDep = Annotated[AsyncSession, Depends(sqlalchemy_session_dependency(Session))]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[float]
+    owner: Mapped[str] = mapped_column(String(50))
+
+
+async def create_tables() -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)

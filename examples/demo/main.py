@@ -1,0 +1,149 @@
+"""A small real API: items in SQLite, JWT login, a CSV download, an SSE feed, a chat."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import msgspec
+from sqlalchemy import select
+
+from examples.demo import auth
+from examples.demo.database import ItemRow, SessionDep, create_tables, engine
+from examples.demo.live import feed, rooms
+from FasterAPI import (
+    BackgroundTasks,
+    Faster,
+    FasterRouter,
+    FileResponse,
+    HTTPException,
+    Path,
+    Query,
+    WebSocket,
+    WebSocketDisconnect,
+)
+from FasterAPI.sse import EventSourceResponse, ServerSentEvent
+
+
+class ItemIn(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    price: Annotated[float, msgspec.Meta(ge=0)]
+
+
+class Item(msgspec.Struct):
+    id: int
+    name: str
+    price: float
+    owner: str
+
+
+def to_item(row: ItemRow) -> Item:
+    return Item(id=row.id, name=row.name, price=row.price, owner=row.owner)
+
+
+@asynccontextmanager
+async def lifespan(app: Faster) -> AsyncIterator[None]:
+    await create_tables()
+    yield
+    await engine.dispose()
+
+
+app = Faster(
+    title="FasterAPI demo",
+    version="1.0.0",
+    description="Items in SQLite, JWT login, a CSV export, live events and chat rooms.",
+    lifespan=lifespan,
+)
+items = FasterRouter(prefix="/items", tags=["items"])
+
+
+@app.get("/health", tags=["ops"])
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+app.add_api_route("/token", auth.login, methods=["POST"], tags=["auth"])
+
+
+@items.get("")
+async def list_items(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[Item]:
+    rows = await session.scalars(select(ItemRow).order_by(ItemRow.id).limit(limit).offset(offset))
+    return [to_item(row) for row in rows]
+
+
+@items.post("", status_code=201)
+async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser) -> Item:
+    row = ItemRow(name=item.name, price=item.price, owner=user)
+    session.add(row)
+    await session.flush()
+    created = to_item(row)
+    feed.publish({"event": "created", "item": msgspec.to_builtins(created)})
+    return created
+
+
+@items.get("/export.csv", response_class=FileResponse)
+async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileResponse:
+    rows = await session.scalars(select(ItemRow).order_by(ItemRow.id))
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "price", "owner"])
+        for row in rows:
+            writer.writerow([row.id, row.name, row.price, row.owner])
+    tasks.add_task(os.unlink, handle.name)
+    return FileResponse(handle.name, filename="items.csv", media_type="text/csv")
+
+
+@items.get("/{item_id}")
+async def read_item(item_id: Annotated[int, Path(ge=1)], session: SessionDep) -> Item:
+    row = await session.get(ItemRow, item_id)
+    if row is None:
+        raise HTTPException(404, f"Item {item_id} not found")
+    return to_item(row)
+
+
+@items.delete("/{item_id}", status_code=204)
+async def delete_item(
+    item_id: Annotated[int, Path(ge=1)], session: SessionDep, user: auth.CurrentUser
+) -> None:
+    row = await session.get(ItemRow, item_id)
+    if row is None:
+        raise HTTPException(404, f"Item {item_id} not found")
+    if row.owner != user:
+        raise HTTPException(403, "Only the owner may delete an item")
+    await session.delete(row)
+    feed.publish({"event": "deleted", "item": {"id": item_id}})
+
+
+app.include_router(items)
+
+
+@app.get("/events", tags=["live"], response_class=EventSourceResponse)
+async def events() -> EventSourceResponse:
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        async for message in feed.subscribe():
+            yield ServerSentEvent(data=message["item"], event=message["event"])
+
+    return EventSourceResponse(stream(), ping_interval=15)
+
+
+@app.websocket("/ws/chat/{room}")
+async def chat(websocket: WebSocket, room: str, name: str = Query("anonymous")) -> None:
+    await websocket.accept()
+    rooms.join(room, websocket)
+    try:
+        await rooms.say(room, {"user": "system", "text": f"{name} joined"})
+        while True:
+            text = await websocket.receive_text()
+            await rooms.say(room, {"user": name, "text": text})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        rooms.leave(room, websocket)
