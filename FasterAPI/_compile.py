@@ -47,6 +47,11 @@ class RouteDefinitionError(TypeError):
     """A handler's signature cannot be served (raised at start-up, not per request)."""
 
 
+def is_class(annotation: Any) -> bool:
+    """A plain class (on Python 3.10 ``list[int]`` also passes ``isinstance(x, type)``)."""
+    return isinstance(annotation, type) and typing.get_origin(annotation) is None
+
+
 def _strip_optional(annotation: Any) -> Any:
     if typing.get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType", Union)):
         args = [arg for arg in typing.get_args(annotation) if arg is not _NONE_TYPE]
@@ -65,7 +70,7 @@ def _unwrap_annotated(annotation: Any) -> tuple[Any, list[Any]]:
 def is_model_type(annotation: Any) -> bool:
     """Struct, dataclass or TypedDict: things that only make sense as a JSON body."""
     annotation = _strip_optional(_unwrap_annotated(annotation)[0])
-    if isinstance(annotation, type):
+    if is_class(annotation):
         return (
             issubclass(annotation, msgspec.Struct)
             or dataclasses.is_dataclass(annotation)
@@ -407,7 +412,7 @@ def build_plan(
 
 def _special_kind(annotation: Any) -> str | None:
     annotation = _strip_optional(annotation)
-    if not isinstance(annotation, type):
+    if not is_class(annotation):
         return None
     for cls, kind in SPECIAL_KINDS:
         if issubclass(annotation, cls):

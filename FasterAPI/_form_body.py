@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from FasterAPI._compile import Field, SourceModel, is_model_type, is_sequence_type
+from FasterAPI._compile import Field, SourceModel, is_class, is_model_type, is_sequence_type
 from FasterAPI._errors import from_message, missing
 from FasterAPI.datastructures import FormData, UploadFile
 from FasterAPI.exceptions import HTTPException
@@ -30,7 +30,7 @@ def _innermost(annotation: Any) -> Any:
 
 def is_upload_annotation(annotation: Any) -> bool:
     inner = _innermost(annotation)
-    return isinstance(inner, type) and issubclass(inner, UploadFile)
+    return is_class(inner) and issubclass(inner, UploadFile)
 
 
 class FormBody:

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from FasterAPI._compile import is_class
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, Response
 
@@ -47,12 +48,11 @@ def _is_passthrough(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is dict and typing.get_args(annotation)[1:] in ((Any,), ()):
         return True
-    if isinstance(annotation, type) and issubclass(annotation, Response):
+    if is_class(annotation) and issubclass(annotation, Response):
         return True
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         return any(
-            isinstance(arg, type) and issubclass(arg, Response)
-            for arg in typing.get_args(annotation)
+            is_class(arg) and issubclass(arg, Response) for arg in typing.get_args(annotation)
         )
     return False
 
@@ -87,7 +87,7 @@ class OutputPlan:
         self.exclude_none = exclude_none
         self.filters = self.include is not None or self.exclude is not None or exclude_none
         self.fast_json = response_class is JSONResponse
-        self.model_is_type = isinstance(response_model, type)
+        self.model_is_type = is_class(response_model)
 
     def validate(self, value: Any) -> Any:
         model = self.model
