@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from FasterAPI import params
 from FasterAPI._body import BodyPlan
+from FasterAPI._codegen import generate_handler
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._serialize import (
     DEFAULT,
@@ -24,7 +25,7 @@ from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
-from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, Request
+from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
 from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
@@ -126,15 +127,6 @@ def _fast_kind(output: OutputPlan, status_code: int) -> tuple[_FastKind, tuple[b
     return _FastKind.TEXT, raw[0]
 
 
-def _is_direct(plan: Plan, body_plan: BodyPlan | None) -> bool:
-    return (
-        body_plan is None
-        and not plan.dependencies
-        and all(kind in ("request", "connection") for _, kind in plan.specials)
-        and not (plan.is_generator or plan.is_async_generator)
-    )
-
-
 class APIRoute:
     """An HTTP route: path template, methods, the compiled plan and output settings."""
 
@@ -202,11 +194,11 @@ class APIRoute:
         self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
-        self._direct = _is_direct(self.plan, self.body_plan)
         self.flat = FlatPlan(self.plan)
-        self._fast_kind, self._content_type = _fast_kind(self.output, self.status_code)
-        if self._direct:
-            self.handle = self._handle_direct  # type: ignore[method-assign]
+        self._fast_kind, self.fast_content_type = _fast_kind(self.output, self.status_code)
+        generated = generate_handler(self)
+        if generated is not None:
+            self.handle = generated  # type: ignore[method-assign,assignment]
 
     def copy_with(
         self,
@@ -246,9 +238,21 @@ class APIRoute:
             max_body_size=self.max_body_size,
         )
 
+    def new_context(
+        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
+    ) -> RequestContext:
+        return RequestContext(app, scope, receive, send, path_params, self.max_body_size)
+
     async def handle(
         self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
     ) -> None:
+        """Serve one request (replaced per instance by a generated handler when possible)."""
+        await self.handle_generic(app, scope, receive, send, path_params)
+
+    async def handle_generic(
+        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
+    ) -> None:
+        """The reference request path: every feature, driven by the flattened plan."""
         ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
         try:
             if self.body_plan is not None:
@@ -272,11 +276,11 @@ class APIRoute:
                 await stack.aclose()
                 stack = None
             if stack is None:
-                await self._send_result(result, scope, receive, send, ctx)
+                await self.send_result(result, scope, receive, send, ctx)
             else:
                 ctx.stack = None
                 try:
-                    await self._send_result(result, scope, receive, send, ctx)
+                    await self.send_result(result, scope, receive, send, ctx)
                 except BaseException as exc:
                     await stack.__aexit__(type(exc), exc, exc.__traceback__)
                     raise
@@ -292,38 +296,7 @@ class APIRoute:
             if ctx.has_request:
                 await ctx.request.close()
 
-    async def _handle_direct(
-        self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
-    ) -> None:
-        # PERF: routes without dependencies, body or injected objects (other than Request)
-        # skip the RequestContext machinery; about 2x faster for small handlers.
-        plan = self.plan
-        kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
-        for model in plan.sources:
-            values, model_errors = model.convert(model.extract(scope, path_params))
-            if model_errors:
-                errors.extend(model_errors)
-            else:
-                kwargs.update(values)
-        if errors:
-            raise RequestValidationError(errors)
-        request = None
-        if plan.specials:
-            request = Request(scope, receive, send, max_body_size=self.max_body_size)
-            for name, _ in plan.specials:
-                kwargs[name] = request
-        try:
-            if plan.is_async:
-                result = await plan.call(**kwargs)
-            else:
-                result = await run_in_threadpool(plan.call, **kwargs)
-            await self._send_result(result, scope, receive, send, None)
-        finally:
-            if request is not None:
-                await request.close()
-
-    async def _send_result(
+    async def send_result(
         self,
         result: Any,
         scope: Scope,
@@ -350,7 +323,7 @@ class APIRoute:
                 )
             await send_response(result, scope, receive, send)
             return
-        body = self._fast_body(result, status)
+        body = self.fast_body(result, status)
         if body is None:
             response = self.output.render(result, status)
             if extra_headers:
@@ -358,7 +331,7 @@ class APIRoute:
             response.background = background
             await send_response(response, scope, receive, send)
             return
-        headers = [self._content_type, (b"content-length", str(len(body)).encode())]
+        headers = [self.fast_content_type, (b"content-length", str(len(body)).encode())]
         if extra_headers:
             headers.extend(extra_headers)
         scope[RESPONSE_STARTED] = True
@@ -369,7 +342,7 @@ class APIRoute:
         if background is not None:
             await background()
 
-    def _fast_body(self, result: Any, status: int) -> bytes | None:
+    def fast_body(self, result: Any, status: int) -> bytes | None:
         """The encoded body when the route's fast path applies (JSON, or text from a str)."""
         kind = self._fast_kind
         if kind is _FastKind.NONE or (
