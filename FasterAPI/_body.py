@@ -56,14 +56,16 @@ class BodyPlan:
 
             self.form_body = FormBody(self.fields, owner)
         elif self.whole:
-            self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(first.typed())
+            self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+                first.typed(), strict=False
+            )
         else:
             model = msgspec.defstruct(
                 f"{owner}_body",
                 [(f.name, f.typed(), f.msgspec_field()) for f in self.fields],
                 kw_only=True,
             )
-            self.decoder = msgspec.json.Decoder(model)
+            self.decoder = msgspec.json.Decoder(model, strict=False)
 
     async def read(self, ctx: RequestContext) -> None:
         if self.is_form:

@@ -11,7 +11,7 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Optional, Union
 
 import msgspec
 
@@ -138,8 +138,14 @@ class Field:
         return is_sequence_type(self.annotation)
 
     def typed(self) -> Any:
+        """The annotation with the marker's constraints (inside an Optional, not around it)."""
         meta = self.marker.meta()
-        return Annotated[self.annotation, meta] if meta is not None else self.annotation
+        if meta is None:
+            return self.annotation
+        inner = _strip_optional(self.annotation)
+        if inner is not self.annotation:
+            return Optional[Annotated[inner, meta]]
+        return Annotated[self.annotation, meta]
 
     def msgspec_field(self) -> Any:
         marker = self.marker

@@ -52,9 +52,12 @@ class FormBody:
     async def read(self, ctx: RequestContext) -> None:
         request = ctx.request
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media not in FORM_TYPES:
+        if media in FORM_TYPES:
+            form = await request.form()
+        elif not media and not await request.body():
+            form = FormData()  # nothing sent: report the missing fields (422)
+        else:
             raise HTTPException(415, "Send the form as urlencoded or multipart/form-data")
-        form = await request.form()
         if self.whole is not None:
             self._read_whole(ctx, form, self.whole)
         if self.model is not None:

@@ -58,6 +58,20 @@ class Faster(FasterRouter):
         openapi_tags: list[dict[str, Any]] | None = None,
         servers: list[dict[str, Any]] | None = None,
         root_path: str = "",
+        # -- OpenAPI and docs pages (FasterAPI.openapi) --
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        root_path_in_servers: bool = True,
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        swagger_js_url: str | None = None,
+        swagger_css_url: str | None = None,
+        swagger_favicon_url: str | None = None,
+        redoc_js_url: str | None = None,
+        redoc_favicon_url: str | None = None,
+        # -- end OpenAPI --
         lifespan: Lifespan | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
@@ -85,6 +99,22 @@ class Faster(FasterRouter):
         self.openapi_tags = openapi_tags
         self.servers = servers or []
         self.root_path = root_path
+        # -- OpenAPI: see FasterAPI.openapi; None asset URLs mean the packaged files --
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.root_path_in_servers = root_path_in_servers
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.swagger_js_url = swagger_js_url
+        self.swagger_css_url = swagger_css_url
+        self.swagger_favicon_url = swagger_favicon_url
+        self.redoc_js_url = redoc_js_url
+        self.redoc_favicon_url = redoc_favicon_url
+        self.openapi_schema: dict[str, Any] | None = None
+        self._openapi_built: tuple[dict[str, Any], int] | None = None
+        # -- end OpenAPI --
         self.redirect_slashes = redirect_slashes
         self.debug = debug
         self.startup_timeout = startup_timeout
@@ -226,8 +256,9 @@ class Faster(FasterRouter):
             self._rsgi_lifespan.shutdown()
 
     def _build_stack(self) -> None:
-        """Wrap the app in user middleware (once, at the first call)."""
+        """Add the docs routes and wrap the app in user middleware (once, at the first call)."""
         self._built = True
+        self._add_docs_routes()
         if not self.user_middleware:
             return
         app: ASGIApp = self
@@ -391,6 +422,47 @@ class Faster(FasterRouter):
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+    # -- OpenAPI (FasterAPI.openapi) ------------------------------------------------------
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document: built on first use, rebuilt when the routes change.
+
+        Override it like FastAPI's (``app.openapi = custom_openapi``); a document assigned
+        to ``app.openapi_schema`` is served as it is.
+        """
+        schema = self.openapi_schema
+        built = self._openapi_built
+        if schema is None or (
+            built is not None and built[0] is schema and built[1] != self.routes_version
+        ):
+            from FasterAPI.openapi.schema import get_openapi
+
+            schema = self.openapi_schema = get_openapi(
+                title=self.title,
+                version=self.version,
+                summary=self.summary,
+                description=self.description,
+                routes=self.routes,
+                tags=self.openapi_tags,
+                servers=self.servers,
+                terms_of_service=self.terms_of_service,
+                contact=self.contact,
+                license_info=self.license_info,
+            )
+            self._openapi_built = (schema, self.routes_version)
+        return schema
+
+    def _add_docs_routes(self) -> None:
+        """/openapi.json, /docs, /docs/oauth2-redirect, /redoc and their assets, first."""
+        from FasterAPI.openapi.docs import docs_routes
+
+        routes = docs_routes(self)
+        if routes:
+            self.routes[:0] = routes
+            self._changed()
+
+    # -- end OpenAPI ---------------------------------------------------------------------
 
     # -- lookups -------------------------------------------------------------------------
 

@@ -285,3 +285,27 @@ def test_form_urlencoded_fields():
     response = client.post("/login", data={"remember": "on"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "username"]
+
+
+def test_body_lax_numbers_like_fastapi():
+    app = Faster()
+
+    @app.post("/count")
+    async def count(value: int = Body(embed=True)):
+        return value
+
+    client = TestClient(app)
+    assert client.post("/count", json={"value": 3.0}).json() == 3
+    assert client.post("/count", json={"value": 3.5}).status_code == 422
+
+
+def test_form_without_any_body_is_422_missing():
+    app = Faster()
+
+    @app.post("/login")
+    async def login(username: str = Form()):
+        return username
+
+    response = TestClient(app).post("/login")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "username"]

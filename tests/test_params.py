@@ -290,3 +290,15 @@ def test_query_big_integer_round_trips_exactly():
 
     response = serve(handler).get("/p?n=99999999999999999999999999999")
     assert response.content == b"99999999999999999999999999999"
+
+
+def test_query_optional_with_constraints():
+    async def handler(q: Annotated[str | None, Query(max_length=3)] = None):
+        return q
+
+    client = serve(handler)
+    assert client.get("/p").json() is None
+    assert client.get("/p?q=abc").json() == "abc"
+    response = client.get("/p?q=abcd")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "string_too_long"

@@ -1,0 +1,429 @@
+"""Operations in the document: metadata, parameters, request bodies, extras."""
+
+from typing import Annotated, Any, Literal
+
+import pytest
+
+from FasterAPI import (
+    Body,
+    Cookie,
+    Depends,
+    Faster,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    UploadFile,
+)
+from openapi.support import Color, Item, document, operation
+
+
+def test_operation_metadata_defaults_from_function():
+    app = Faster()
+
+    @app.get("/items/{item_id}", tags=["items"], deprecated=True)
+    def read_item(item_id: int) -> Item:
+        """Read one item.
+
+        Details in **markdown**.
+        \f
+        Not for the docs.
+        """
+        return Item("a", 1)
+
+    op = operation(app, "/items/{item_id}")
+    assert op["tags"] == ["items"]
+    assert op["summary"] == "Read Item"
+    assert op["description"] == "Read one item.\n\nDetails in **markdown**."
+    assert op["operationId"] == "read_item_items__item_id__get"
+    assert op["deprecated"] is True
+
+
+def test_operation_explicit_summary_description_and_id():
+    app = Faster()
+
+    @app.get("/a", summary="Custom", description="Explicit", operation_id="getA")
+    def a() -> None:
+        """Ignored docstring."""
+
+    op = operation(app, "/a")
+    assert (op["summary"], op["description"], op["operationId"]) == ("Custom", "Explicit", "getA")
+    assert "deprecated" not in op
+
+
+def test_operation_ids_unique_across_methods_and_duplicates():
+    app = Faster()
+
+    @app.api_route("/x", methods=["GET", "POST"])
+    def x() -> None: ...
+
+    @app.get("/y", operation_id="same")
+    def y() -> None: ...
+
+    @app.get("/z", operation_id="same")
+    def z() -> None: ...
+
+    with pytest.warns(UserWarning, match="Duplicate operation ID 'same'"):
+        doc = document(app)
+    assert doc["paths"]["/x"]["get"]["operationId"] == "x_x_get"
+    assert doc["paths"]["/x"]["post"]["operationId"] == "x_x_post"
+    assert doc["paths"]["/y"]["get"]["operationId"] == "same"
+    assert doc["paths"]["/z"]["get"]["operationId"] == "same_2"
+
+
+def test_path_parameters_converters_and_undeclared_names():
+    app = Faster()
+
+    @app.get("/files/{name:path}")
+    def files(name: Annotated[str, Path(description="File name")]) -> None: ...
+
+    @app.get("/users/{user_id:int}/posts/{post_id}")
+    def posts(user_id: int) -> None: ...
+
+    doc = document(app)
+    assert doc["paths"]["/files/{name}"]["get"]["parameters"] == [
+        {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "schema": {"description": "File name", "type": "string", "title": "Name"},
+            "description": "File name",
+        }
+    ]
+    assert doc["paths"]["/users/{user_id}/posts/{post_id}"]["get"]["parameters"] == [
+        {
+            "name": "user_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "title": "User Id"},
+        },
+        {
+            "name": "post_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": "Post Id"},
+        },
+    ]
+
+
+def test_query_parameters_constraints_defaults_lists_enums():
+    app = Faster()
+
+    @app.get("/search")
+    def search(
+        q: Annotated[str, Query(min_length=2, max_length=10, pattern="^[a-z]+$")],
+        limit: Annotated[int, Query(ge=1, le=100, examples=[10])] = 20,
+        tags: Annotated[list[str], Query(description="Tags")] = [],
+        color: Color | None = None,
+        sort: Literal["asc", "desc"] = "asc",
+        old: Annotated[int | None, Query(deprecated=True)] = None,
+        secret: Annotated[str, Query(include_in_schema=False)] = "",
+    ) -> None: ...
+
+    parameters = operation(app, "/search")["parameters"]
+    assert parameters == [
+        {
+            "name": "q",
+            "in": "query",
+            "required": True,
+            "schema": {
+                "type": "string",
+                "minLength": 2,
+                "maxLength": 10,
+                "pattern": "^[a-z]+$",
+                "title": "Q",
+            },
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "examples": [10],
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+                "title": "Limit",
+                "default": 20,
+            },
+        },
+        {
+            "name": "tags",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "description": "Tags",
+                "type": "array",
+                "items": {"type": "string"},
+                "title": "Tags",
+                "default": [],
+            },
+            "description": "Tags",
+        },
+        {
+            "name": "color",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [{"$ref": "#/components/schemas/Color"}, {"type": "null"}],
+                "title": "Color",
+                "default": None,
+            },
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "schema": {"enum": ["asc", "desc"], "title": "Sort", "default": "asc"},
+        },
+        {
+            "name": "old",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [{"type": "integer"}, {"type": "null"}],
+                "title": "Old",
+                "default": None,
+            },
+            "deprecated": True,
+        },
+    ]
+    assert document(app)["components"]["schemas"]["Color"] == {
+        "title": "Color",
+        "enum": ["blue", "red"],
+    }
+
+
+def test_header_and_cookie_parameters_with_converted_names():
+    app = Faster()
+
+    @app.get("/h")
+    def h(
+        user_agent: Annotated[str, Header()],
+        x_raw_name: Annotated[str | None, Header(convert_underscores=False)] = None,
+        token: Annotated[str, Header(alias="X-Token", title="Token")] = "",
+        session: Annotated[str | None, Cookie(description="Session id")] = None,
+    ) -> None: ...
+
+    parameters = operation(app, "/h")["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in parameters] == [
+        ("user-agent", "header", True),
+        ("x_raw_name", "header", False),
+        ("x-token", "header", False),
+        ("session", "cookie", False),
+    ]
+    assert parameters[2]["schema"] == {"title": "Token", "type": "string", "default": ""}
+    assert parameters[3]["description"] == "Session id"
+
+
+def test_parameters_of_dependencies_are_included_once():
+    app = Faster()
+
+    def paging(limit: int = 10, offset: int = 0) -> tuple[int, int]:
+        return limit, offset
+
+    def auth(x_key: Annotated[str, Header()], limit: int = 10) -> str:
+        return x_key
+
+    @app.get("/things", dependencies=[Depends(auth)])
+    def things(page: Annotated[tuple[int, int], Depends(paging)], q: str = "") -> None: ...
+
+    parameters = operation(app, "/things")["parameters"]
+    # The handler's own parameters first, then its dependencies' (as FastAPI orders them).
+    assert [(p["name"], p["in"]) for p in parameters] == [
+        ("q", "query"),
+        ("limit", "query"),
+        ("offset", "query"),
+        ("x-key", "header"),
+    ]
+
+
+def test_json_body_whole_model_required_and_optional():
+    app = Faster()
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    @app.put("/maybe")
+    def maybe(item: Item | None = None) -> None: ...
+
+    doc = document(app)
+    assert doc["paths"]["/items"]["post"]["requestBody"] == {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
+        "required": True,
+    }
+    assert doc["paths"]["/maybe"]["put"]["requestBody"] == {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Item"}, {"type": "null"}],
+                    "title": "Item",
+                    "default": None,
+                }
+            }
+        }
+    }
+    assert doc["components"]["schemas"]["Item"] == {
+        "title": "Item",
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "price": {"type": "number", "minimum": 0}},
+        "required": ["name", "price"],
+    }
+
+
+def test_json_body_embedded_fields_become_a_body_component():
+    app = Faster()
+
+    @app.post("/orders")
+    def order(
+        item: Item,
+        quantity: Annotated[int, Body(gt=0, embed=True)],
+        note: Annotated[str, Body(max_length=20)] = "",
+    ) -> None: ...
+
+    doc = document(app)
+    assert doc["paths"]["/orders"]["post"]["requestBody"] == {
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Body_order_orders_post"}}
+        },
+        "required": True,
+    }
+    assert doc["components"]["schemas"]["Body_order_orders_post"] == {
+        "properties": {
+            "item": {"$ref": "#/components/schemas/Item"},
+            "quantity": {"type": "integer", "exclusiveMinimum": 0, "title": "Quantity"},
+            "note": {"type": "string", "maxLength": 20, "title": "Note", "default": ""},
+        },
+        "type": "object",
+        "title": "Body_order_orders_post",
+        "required": ["item", "quantity"],
+    }
+
+
+def test_form_and_multipart_bodies():
+    app = Faster()
+
+    @app.post("/login")
+    def login(
+        username: Annotated[str, Form()], password: Annotated[str, Form(min_length=8)]
+    ) -> None: ...
+
+    @app.post("/upload")
+    def upload(
+        file: UploadFile,
+        extra: Annotated[list[UploadFile], File()] = [],
+        raw: Annotated[bytes | None, File()] = None,
+        note: Annotated[str, Form()] = "",
+    ) -> None: ...
+
+    doc = document(app)
+    login_body = doc["paths"]["/login"]["post"]["requestBody"]
+    assert login_body == {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"$ref": "#/components/schemas/Body_login_login_post"}
+            }
+        },
+        "required": True,
+    }
+    assert doc["components"]["schemas"]["Body_login_login_post"]["required"] == [
+        "username",
+        "password",
+    ]
+    upload_body = doc["paths"]["/upload"]["post"]["requestBody"]
+    assert list(upload_body["content"]) == ["multipart/form-data"]
+    assert doc["components"]["schemas"]["Body_upload_upload_post"]["properties"] == {
+        "file": {"type": "string", "format": "binary", "title": "File"},
+        "extra": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "title": "Extra",
+            "default": [],
+        },
+        "raw": {
+            "anyOf": [{"type": "string", "format": "binary"}, {"type": "null"}],
+            "title": "Raw",
+            "default": None,
+        },
+        "note": {"type": "string", "title": "Note", "default": ""},
+    }
+
+
+def test_form_body_of_one_struct_uses_its_schema():
+    app = Faster()
+
+    @app.post("/form")
+    def form(item: Annotated[Item, Form()]) -> None: ...
+
+    body = operation(app, "/form", "post")["requestBody"]
+    assert body == {
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Item"}}
+        },
+        "required": True,
+    }
+
+
+def test_openapi_extra_is_deep_merged():
+    app = Faster()
+
+    @app.get(
+        "/x",
+        openapi_extra={
+            "x-code-samples": [{"lang": "sh", "source": "curl /x"}],
+            "responses": {"200": {"headers": {"X-Rate": {"schema": {"type": "integer"}}}}},
+            "parameters": [{"name": "raw", "in": "query", "schema": {"type": "string"}}],
+        },
+    )
+    def x(q: int = 0) -> Item:
+        return Item("a", 1)
+
+    op = operation(app, "/x")
+    assert op["x-code-samples"] == [{"lang": "sh", "source": "curl /x"}]
+    assert op["responses"]["200"] == {
+        "description": "Successful Response",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
+        "headers": {"X-Rate": {"schema": {"type": "integer"}}},
+    }
+    assert [p["name"] for p in op["parameters"]] == ["q", "raw"]
+
+
+def test_security_schemes_and_requirements_from_dependencies():
+    from FasterAPI import Security
+    from FasterAPI.security import OAuth2PasswordBearer
+    from FasterAPI.security.api_key import APIKeyHeader
+    from FasterAPI.security.http import HTTPBearer
+
+    bearer = HTTPBearer()
+    oauth2 = OAuth2PasswordBearer(tokenUrl="/token", scopes={"items:read": "Read items"})
+    api_key = APIKeyHeader(name="x-api-key")
+    app = Faster()
+
+    def current_user(token: Annotated[str, Depends(oauth2)]) -> str:
+        return token
+
+    @app.get("/me")
+    def me(token: Annotated[Any, Depends(bearer)]) -> None: ...
+
+    @app.get("/items")
+    def items(user: Annotated[str, Security(current_user, scopes=["items:read"])]) -> None: ...
+
+    @app.get("/keyed", dependencies=[Depends(api_key)])
+    def keyed() -> None: ...
+
+    @app.get("/open")
+    def open_route() -> None: ...
+
+    assert operation(app, "/me")["security"] == [{"HTTPBearer": []}]
+    assert operation(app, "/items")["security"] == [{"OAuth2PasswordBearer": ["items:read"]}]
+    assert operation(app, "/keyed")["security"] == [{"APIKeyHeader": []}]
+    assert "security" not in operation(app, "/open")
+    schemes = app.openapi()["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"] == {
+        "tokenUrl": "/token",
+        "scopes": {"items:read": "Read items"},
+    }
