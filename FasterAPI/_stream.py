@@ -132,18 +132,7 @@ class StreamingResponse(Response):
         finally:
             with anyio.CancelScope(shield=True):
                 await _close(chunks, source)
-        if failure is not None:
-            try:
-                raise failure
-            finally:
-                failure = None
-        if client_gone:
-            return False
-        try:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:
-            return False
-        return True
+        return await _finish(failure, client_gone, send)
 
     @property
     def _plain_chunks(self) -> bool:
@@ -186,18 +175,8 @@ class StreamingResponse(Response):
             if not exhausted:  # an exhausted generator has already run its cleanup
                 with anyio.CancelScope(shield=True):
                     await _close(chunks, None)
-        if watch.failure is not None:
-            try:
-                raise watch.failure
-            finally:
-                watch.failure = None
-        if watch.client_gone:
-            return False
-        try:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:
-            return False
-        return True
+        failure, watch.failure = watch.failure, None
+        return await _finish(failure, watch.client_gone, send)
 
     async def _send_chunks(
         self, chunks: AsyncIterator[Any], send: Send, group: anyio.abc.TaskGroup
@@ -206,6 +185,19 @@ class StreamingResponse(Response):
         render = self._render_chunk
         async for chunk in chunks:
             await send({"type": "http.response.body", "body": render(chunk), "more_body": True})
+
+
+async def _finish(failure: BaseException | None, client_gone: bool, send: Send) -> bool:
+    """Raise what stopped the stream, or send the final message; True if the body completed."""
+    if failure is not None:
+        raise failure
+    if client_gone:
+        return False
+    try:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        return False
+    return True
 
 
 def _running_task() -> asyncio.Task[Any] | None:
