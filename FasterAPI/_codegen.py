@@ -97,7 +97,10 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
         if uses_request:
             lines.append("request = ctx.request")
     elif uses_request:
-        lines.append("request = Request(scope, receive, send, max_body_size=MAX)")
+        lines += [
+            "scope['path_params'] = path_params",
+            "request = Request(scope, receive, send, max_body_size=MAX)",
+        ]
     last = len(steps) - 1
     for index, step in enumerate(steps):
         plan = step.plan

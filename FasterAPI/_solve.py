@@ -81,6 +81,7 @@ class RequestContext:
     @property
     def request(self) -> Request:
         if self._request is None:
+            self.scope["path_params"] = self.path_params
             request = Request(self.scope, self.receive, self.send, max_body_size=self.max_body_size)
             if self.body is not None:
                 request._body = self.body

@@ -394,6 +394,7 @@ class WebSocketRoute:
         self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
     ) -> None:
         ctx = RequestContext(app, scope, receive, send, path_params, None)
+        scope["path_params"] = path_params
         websocket = WebSocket(scope, receive, send)
         ctx.connection = websocket
         try:

@@ -21,7 +21,7 @@ def echo_app() -> Faster:
             "ua": request.headers["User-Agent"],
             "query": request.query_params.getlist("q"),
             "last_q": request.query_params.get("q"),
-            "path_params": request.path_params if request.path_params else {"name": name},
+            "path_params": request.path_params,
             "cookies": request.cookies,
             "client": list(request.client) if request.client else None,
             "body": (await request.body()).decode(),

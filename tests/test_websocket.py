@@ -158,3 +158,73 @@ def test_websocket_on_router_with_prefix():
     app.include_router(router)
     with TestClient(app).websocket_connect("/chat/live") as session:
         assert session.receive_text() == "/chat/live"
+
+
+def test_websocket_connection_details_and_accept_headers():
+    from FasterAPI import Cookie, Header, WebSocketState
+
+    app = Faster()
+
+    @app.websocket("/info/{name}")
+    async def info(
+        websocket: WebSocket,
+        name: str,
+        x_client: str = Header(),
+        session: str = Cookie(),
+    ):
+        assert websocket.client_state is WebSocketState.CONNECTING
+        await websocket.accept(headers=[(b"x-accepted", b"yes")])
+        assert websocket.application_state is WebSocketState.CONNECTED
+        websocket.state.seen = True
+        await websocket.send_json(
+            {
+                "name": name,
+                "path_params": websocket.path_params,
+                "header": x_client,
+                "cookie": session,
+                "cookies": websocket.cookies,
+                "query": websocket.query_params.getlist("tag"),
+                "url": str(websocket.url),
+                "client": list(websocket.client),
+                "state": websocket.state.seen,
+            }
+        )
+        await websocket.close(code=1000, reason="done")
+        assert websocket.application_state is WebSocketState.DISCONNECTED
+
+    client = TestClient(app)
+    with client.websocket_connect(
+        "/info/ann?tag=a&tag=b", headers={"x-client": "tests", "cookie": "session=s1"}
+    ) as session:
+        assert session.extra_headers == [(b"x-accepted", b"yes")]
+        assert session.receive_json() == {
+            "name": "ann",
+            "path_params": {"name": "ann"},
+            "header": "tests",
+            "cookie": "s1",
+            "cookies": {"session": "s1"},
+            "query": ["a", "b"],
+            "url": "ws://testserver/info/ann?tag=a&tag=b",
+            "client": ["testclient", 50000],
+            "state": True,
+        }
+        message = session.receive()
+        assert message == {"type": "websocket.close", "code": 1000, "reason": "done"}
+
+
+def test_websocket_receive_json_binary_mode_and_iter_bytes():
+    app = Faster()
+
+    @app.websocket("/bin")
+    async def binary(websocket: WebSocket):
+        await websocket.accept()
+        data = await websocket.receive_json(mode="binary")
+        await websocket.send_json(data, mode="binary")
+        async for chunk in websocket.iter_bytes():
+            await websocket.send_bytes(chunk.upper())
+
+    with TestClient(app).websocket_connect("/bin") as session:
+        session.send_json({"k": 1}, mode="binary")
+        assert session.receive_json(mode="binary") == {"k": 1}
+        session.send_bytes(b"abc")
+        assert session.receive_bytes() == b"ABC"
