@@ -136,6 +136,7 @@ class StreamingResponse(Response):
 
     @property
     def _plain_chunks(self) -> bool:
+        """True when sending chunks needs no helper task, so the asyncio fast path applies."""
         return type(self)._send_chunks is StreamingResponse._send_chunks
 
     async def _stream_on_asyncio(

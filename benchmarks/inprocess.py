@@ -38,6 +38,10 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from apps.common import (  # noqa: E402
+    FILE_BYTES,
+    FILE_MEDIA_TYPE,
+    SSE_BODY,
+    SSE_MEDIA_TYPE,
     STREAM_CHUNK,
     STREAM_CHUNK_COUNT,
     STREAM_MEDIA_TYPE,
@@ -117,12 +121,24 @@ ENDPOINTS: list[Endpoint] = [
         expected_body=STREAM_CHUNK * STREAM_CHUNK_COUNT,
         streamed=True,
     ),
-    # To add later, with the same route in every app module:
-    #   Endpoint("file", "GET /file", "GET", "/file", content_type="application/octet-stream",
-    #            expected_body=<the 64 KiB file's bytes>, streamed=True)
-    #     (FileResponse; write the file once at import time in apps/common.py)
-    #   Endpoint("sse", "GET /sse", "GET", "/sse", content_type="text/event-stream; ...",
-    #            expected_body=b"".join(<100 events>), streamed=True)
+    Endpoint(
+        "file",
+        "GET /file (64 KiB)",
+        "GET",
+        "/file",
+        content_type=FILE_MEDIA_TYPE,
+        expected_body=FILE_BYTES,
+        streamed=True,
+    ),
+    Endpoint(
+        "sse",
+        "GET /sse (100 events)",
+        "GET",
+        "/sse",
+        content_type=SSE_MEDIA_TYPE,
+        expected_body=SSE_BODY,
+        streamed=True,
+    ),
     # An app that cannot serve one lists its key in a module-level UNSUPPORTED set.
 ]
 

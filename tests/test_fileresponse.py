@@ -642,7 +642,7 @@ def test_fileresponse_pathsend_not_used_when_not_offered(data_file: Path) -> Non
     assert messages[1] == {"type": "http.response.body", "body": DATA, "more_body": False}
 
 
-def test_fileresponse_file_shrunk_while_sending_raises(data_file: Path) -> None:
+def test_fileresponse_small_file_shrunk_is_caught_before_the_start(data_file: Path) -> None:
     response = FileResponse(data_file, stat_result=data_file.stat())
     data_file.write_bytes(DATA[:4])
     messages: list[dict[str, Any]] = []
@@ -650,6 +650,20 @@ def test_fileresponse_file_shrunk_while_sending_raises(data_file: Path) -> None:
     with pytest.raises(RuntimeError, match="shrank"):
         call(response, messages=messages)
 
+    assert messages == []  # read whole before anything was sent: the app can answer 500
+
+
+def test_fileresponse_large_file_shrunk_while_sending_raises(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    chunk = FileResponse.chunk_size
+    big.write_bytes(b"x" * (3 * chunk))
+    response = FileResponse(big, stat_result=big.stat())
+    big.write_bytes(b"x" * (chunk + 4))
+    messages: list[dict[str, Any]] = []
+
+    with pytest.raises(RuntimeError, match="shrank"):
+        call(response, messages=messages)
+
     assert messages[0]["status"] == 200
-    assert [m.get("body") for m in messages[1:]] == [DATA[:4]]
-    assert messages[1]["more_body"] is True  # the body is cut short, never "complete"
+    assert [len(m.get("body", b"")) for m in messages[1:]] == [chunk, 4]
+    assert all(m["more_body"] is True for m in messages[1:])  # cut short, never "complete"

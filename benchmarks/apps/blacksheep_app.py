@@ -16,6 +16,9 @@ from blacksheep.server.bindings import Binder
 
 from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT, TOKEN_HEADER
 
+# The FileResponse and SSE endpoints are measured against FastAPI and the raw app only.
+UNSUPPORTED = {"file", "sse"}
+
 NAME = "BlackSheep"
 
 app = Application(show_error_details=False)

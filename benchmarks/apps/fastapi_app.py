@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
-from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT
+from apps.common import (
+    FILE_PATH,
+    SSE_EVENT_COUNT,
+    STREAM_CHUNK,
+    STREAM_CHUNK_COUNT,
+    STREAM_MEDIA_TYPE,
+    TEXT,
+)
 
 NAME = "FastAPI"
 
@@ -62,3 +69,18 @@ async def _chunks():
 @app.get("/stream")
 async def stream():
     return StreamingResponse(_chunks(), media_type=STREAM_MEDIA_TYPE)
+
+
+@app.get("/file")
+async def file():
+    return FileResponse(FILE_PATH)
+
+
+async def _events():
+    for n in range(SSE_EVENT_COUNT):
+        yield f'event: tick\nid: {n}\ndata: {{"n":{n}}}\n\n'.encode()
+
+
+@app.get("/sse")
+async def sse():
+    return StreamingResponse(_events(), media_type="text/event-stream")

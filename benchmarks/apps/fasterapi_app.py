@@ -6,8 +6,24 @@ from typing import Annotated
 
 import msgspec
 
-from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT
-from FasterAPI import Depends, Faster, Header, PlainTextResponse, StreamingResponse
+from apps.common import (
+    FILE_PATH,
+    SSE_EVENT_COUNT,
+    STREAM_CHUNK,
+    STREAM_CHUNK_COUNT,
+    STREAM_MEDIA_TYPE,
+    TEXT,
+)
+from FasterAPI import (
+    Depends,
+    EventSourceResponse,
+    Faster,
+    FileResponse,
+    Header,
+    PlainTextResponse,
+    ServerSentEvent,
+    StreamingResponse,
+)
 
 NAME = "FasterAPI"
 
@@ -61,3 +77,18 @@ async def _chunks():
 @app.get("/stream")
 async def stream():
     return StreamingResponse(_chunks(), media_type=STREAM_MEDIA_TYPE)
+
+
+@app.get("/file")
+async def file():
+    return FileResponse(FILE_PATH)
+
+
+async def _events():
+    for n in range(SSE_EVENT_COUNT):
+        yield ServerSentEvent(data={"n": n}, event="tick", id=n)
+
+
+@app.get("/sse")
+async def sse():
+    return EventSourceResponse(_events())

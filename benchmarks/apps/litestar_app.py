@@ -12,6 +12,9 @@ from litestar.response import Stream
 
 from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT, TOKEN_HEADER
 
+# The FileResponse and SSE endpoints are measured against FastAPI and the raw app only.
+UNSUPPORTED = {"file", "sse"}
+
 NAME = "Litestar"
 
 

@@ -12,7 +12,18 @@ from urllib.parse import unquote_plus
 
 import msgspec
 
-from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT, TOKEN_HEADER
+from apps.common import (
+    FILE_MEDIA_TYPE,
+    FILE_PATH,
+    FILE_SIZE,
+    SSE_EVENT_COUNT,
+    SSE_MEDIA_TYPE,
+    STREAM_CHUNK,
+    STREAM_CHUNK_COUNT,
+    STREAM_MEDIA_TYPE,
+    TEXT,
+    TOKEN_HEADER,
+)
 
 NAME = "raw ASGI"
 
@@ -124,7 +135,31 @@ async def stream(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+_FILE_HEADERS = [
+    (b"content-type", FILE_MEDIA_TYPE.encode()),
+    (b"content-length", str(FILE_SIZE).encode()),
+]
+_SSE = (b"content-type", SSE_MEDIA_TYPE.encode())
+_EVENTS = [b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)]
+
+
+async def file(scope, receive, send) -> None:
+    with open(FILE_PATH, "rb") as handle:
+        body = handle.read()
+    await send({"type": "http.response.start", "status": 200, "headers": _FILE_HEADERS})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def sse(scope, receive, send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [_SSE]})
+    for event in _EVENTS:
+        await send({"type": "http.response.body", "body": event, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 _STATIC = {
+    ("GET", "/file"): file,
+    ("GET", "/sse"): sse,
     ("GET", "/health"): health,
     ("POST", "/items"): create_item,
     ("GET", "/deps"): deps,
