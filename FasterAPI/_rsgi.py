@@ -18,6 +18,7 @@ from FasterAPI._types import Message, Scope
 ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
 
 _EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
+_WHOLE_BODY_LIMIT = 1024 * 1024
 
 
 def _address(text: str) -> tuple[str, int] | None:
@@ -56,10 +57,16 @@ def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> 
 class HTTPBridge:
     """``receive``/``send`` for one RSGI HTTP request."""
 
-    __slots__ = ("chunks", "done", "headers", "protocol", "status", "transport")
+    __slots__ = ("chunks", "done", "headers", "protocol", "status", "transport", "whole")
 
-    def __init__(self, protocol: Any) -> None:
+    def __init__(self, protocol: Any, declared_length: str | None = None) -> None:
         self.protocol = protocol
+        # PERF: a body of known, modest size is read with one ``await protocol()``.
+        self.whole = (
+            declared_length is not None
+            and declared_length.isdigit()
+            and int(declared_length) <= _WHOLE_BODY_LIMIT
+        )
         self.status = 200
         self.headers: list[tuple[str, str]] = []
         self.transport: Any = None
@@ -68,6 +75,13 @@ class HTTPBridge:
 
     async def receive(self) -> Message:
         if not self.done:
+            if self.whole:
+                self.done = True
+                return {
+                    "type": "http.request",
+                    "body": bytes(await self.protocol()),
+                    "more_body": False,
+                }
             if self.chunks is None:
                 self.chunks = aiter(self.protocol)
             try:

@@ -238,7 +238,7 @@ class Faster(FasterRouter):
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
         if scope.proto == "http":
-            bridge = HTTPBridge(protocol)
+            bridge = HTTPBridge(protocol, scope.headers.get("content-length"))
             await self(http_scope(scope, state), bridge.receive, bridge.send)
             return
         websocket = WebSocketBridge(protocol)
