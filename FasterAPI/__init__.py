@@ -53,6 +53,7 @@ from FasterAPI.websocket import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
     from FasterAPI._file import FileResponse
+    from FasterAPI.broadcast import Broadcast
     from FasterAPI.middleware.base import BaseHTTPMiddleware
     from FasterAPI.middleware.cors import CORSMiddleware
     from FasterAPI.middleware.gzip import GZipMiddleware
@@ -71,6 +72,7 @@ _LAZY = {
     "CORSMiddleware": "FasterAPI.middleware.cors",
     "GZipMiddleware": "FasterAPI.middleware.gzip",
     "Jinja2Templates": "FasterAPI.templating",
+    "Broadcast": "FasterAPI.broadcast",
     "SubInterpreterPool": "FasterAPI.offload",
     "run_in_subinterpreter": "FasterAPI.offload",
 }
@@ -92,6 +94,7 @@ __all__ = [
     "BackgroundTasks",
     "BaseHTTPMiddleware",
     "Body",
+    "Broadcast",
     "CORSMiddleware",
     "Cookie",
     "Depends",

@@ -20,12 +20,16 @@ def test_quickstart_example_answers():
 @pytest.fixture
 def demo(tmp_path, monkeypatch):
     monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.delenv("DEMO_REDIS_URL", raising=False)  # one process: all in memory
+    monkeypatch.delenv("REDIS_URL", raising=False)
     import importlib
 
     import examples.demo.database
+    import examples.demo.live
     import examples.demo.main
 
     importlib.reload(examples.demo.database)
+    importlib.reload(examples.demo.live)
     importlib.reload(examples.demo.main)
     with TestClient(examples.demo.main.app) as client:
         yield client
@@ -70,15 +74,34 @@ def test_demo_csv_download(demo):
     assert response.text.splitlines() == ["id,name,price,owner", "1,cup,2.0,demo"]
 
 
+def chat_message(session):
+    message = session.receive_json()
+    assert message.pop("worker") == os.getpid()  # which worker published it
+    return message
+
+
 def test_demo_chat_room_broadcasts(demo):
     with demo.websocket_connect("/ws/chat/lobby?name=ann") as ann:
-        assert ann.receive_json() == {"user": "system", "text": "ann joined"}
+        assert chat_message(ann) == {"user": "system", "text": "ann joined"}
         with demo.websocket_connect("/ws/chat/lobby?name=bob") as bob:
-            assert ann.receive_json() == {"user": "system", "text": "bob joined"}
-            assert bob.receive_json() == {"user": "system", "text": "bob joined"}
+            assert chat_message(ann) == {"user": "system", "text": "bob joined"}
+            assert chat_message(bob) == {"user": "system", "text": "bob joined"}
             bob.send_text("hello")
-            assert ann.receive_json() == {"user": "bob", "text": "hello"}
-            assert bob.receive_json() == {"user": "bob", "text": "hello"}
+            assert chat_message(ann) == {"user": "bob", "text": "hello"}
+            assert chat_message(bob) == {"user": "bob", "text": "hello"}
+
+
+def test_demo_ready_reports_redis_not_configured(demo):
+    response = demo.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "redis": "not configured", "worker": os.getpid()}
+    assert response.headers["x-worker-pid"] == str(os.getpid())
+
+
+def test_demo_without_redis_has_no_rate_limit_or_cache(demo):
+    response = demo.get("/items")
+    assert "ratelimit-limit" not in response.headers
+    assert "x-cache" not in response.headers
 
 
 def test_demo_database_file_is_where_configured(demo, tmp_path):

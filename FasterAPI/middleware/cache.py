@@ -23,6 +23,14 @@ whose ``Vary`` names only headers listed in ``vary`` (``Vary: *`` never). Respon
 never buffered: each message goes to the client as the app sends it, and a qualifying
 body is written to Redis (``ttl`` seconds, encoded with msgspec) after the client has it.
 
+Single-flight (stampede protection): when a GET misses, the request takes a short lock
+in Redis (``SET NX`` with an expiry of ``single_flight_timeout`` seconds) and runs the
+app; concurrent misses on the same key, on any worker or machine, wait for its entry
+(polling Redis every 5 to 50 ms) and answer ``HIT`` from it, so the app computes the
+response once. Waiting is bounded: a waiter runs the app itself once the lock is gone
+without an entry (the response did not qualify) or after ``single_flight_timeout``
+seconds, and at once when Redis fails. ``single_flight_timeout=None`` turns it off.
+
 Place the cache outside middleware that makes responses differ per request (sessions,
 request ids) and add ``accept-encoding`` to ``vary`` when compression runs inside it.
 With ``cache_authenticated=True`` responses to credentialed requests are shared between
@@ -36,10 +44,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import anyio
 import msgspec
 
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
@@ -60,6 +70,12 @@ _NOT_MODIFIED_HEADERS = frozenset(
 _DROPPED_ON_STORE = frozenset({b"x-cache", b"age"})
 _ENTITY_TAG = re.compile(rb'(?:W/)?"[^"]*"')
 _FORMAT = "v1"
+# KEYS[1]: the lock; ARGV[1]: the holder's token. Deletes the lock only if still ours.
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_POLL_FIRST, _POLL_LONGEST = 0.005, 0.05
 
 
 class Entry(msgspec.Struct, array_like=True):
@@ -134,11 +150,14 @@ class RedisCacheMiddleware:
         cache_authenticated: bool = False,
         max_body_bytes: int = 1024 * 1024,
         timeout: float | None = 0.25,
+        single_flight_timeout: float | None = 5.0,
     ) -> None:
         if not ttl > 0:
             raise ValueError("ttl must be a positive number of seconds")
         if max_body_bytes < 0:
             raise ValueError("max_body_bytes must not be negative")
+        if single_flight_timeout is not None and not single_flight_timeout > 0:
+            raise ValueError("single_flight_timeout must be a positive number of seconds or None")
         self.app = app
         if not isinstance(redis, str) and redis.connection_pool.connection_kwargs.get(
             "decode_responses"
@@ -155,7 +174,9 @@ class RedisCacheMiddleware:
         self._vary_set = frozenset(self.vary)
         self.cache_authenticated = cache_authenticated
         self.max_body_bytes = max_body_bytes
+        self.single_flight_timeout = single_flight_timeout
         self._log = ThrottledLog()
+        self._release_script: Any = None
 
     def cache_key(self, scope: Scope, request: _Request) -> str:
         """The Redis key: method in clear (HEAD shares GET's), the rest hashed."""
@@ -203,21 +224,94 @@ class RedisCacheMiddleware:
         except RedisUnavailable:
             await self.serve(scope, receive, send, BYPASS, None)
             return
-        outcome = MISS
-        if raw is not None:
-            try:
-                if not isinstance(raw, bytes):
-                    raise msgspec.DecodeError("Expected bytes (decode_responses must be off)")
-                entry = _decoder.decode(raw)
-                if entry.status not in _CACHEABLE_STATUS:
-                    raise msgspec.ValidationError(f"status {entry.status}")
-            except msgspec.DecodeError as exc:
-                self._log.warning("Corrupt response cache entry %s: %s", key, exc)
-                outcome = BYPASS
+        if raw is None:
+            wait = self.single_flight_timeout
+            if wait is None or scope["method"] != "GET":
+                await self.serve(scope, receive, send, MISS, key)
             else:
+                await self.serve_single_flight(scope, receive, send, key, request, wait)
+            return
+        entry = self.decode(key, raw)
+        if entry is None:
+            await self.serve(scope, receive, send, BYPASS, key)  # replaces the entry
+        else:
+            await self.send_hit(scope, send, entry, request)
+
+    def decode(self, key: str, raw: object) -> Entry | None:
+        """The stored entry, or None (logged) when it is corrupt."""
+        try:
+            if not isinstance(raw, bytes):
+                raise msgspec.DecodeError("Expected bytes (decode_responses must be off)")
+            entry = _decoder.decode(raw)
+            if entry.status not in _CACHEABLE_STATUS:
+                raise msgspec.ValidationError(f"status {entry.status}")
+        except msgspec.DecodeError as exc:
+            self._log.warning("Corrupt response cache entry %s: %s", key, exc)
+            return None
+        return entry
+
+    async def serve_single_flight(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: str,
+        request: _Request,
+        wait: float,
+    ) -> None:
+        """A GET miss: run the app holding the key's lock, or wait for whoever holds it."""
+        lock, token = key + ":lock", secrets.token_hex(16)
+        lock_ms = max(1, round(wait * 1000))
+        try:
+            acquired = await self.link.call(
+                lambda client: client.set(lock, token, nx=True, px=lock_ms)
+            )
+        except RedisUnavailable:
+            await self.serve(scope, receive, send, BYPASS, None)
+            return
+        if not acquired:
+            entry = await self.wait_for_entry(key, lock, wait)
+            if entry is not None:
                 await self.send_hit(scope, send, entry, request)
-                return
-        await self.serve(scope, receive, send, outcome, key)
+            else:
+                await self.serve(scope, receive, send, MISS, key)
+            return
+        try:
+            await self.serve(scope, receive, send, MISS, key)
+        finally:
+            # The entry is stored by now; waiters read it before they see the lock gone.
+            with anyio.CancelScope(shield=True):
+                await self.release(lock, token)
+
+    async def wait_for_entry(self, key: str, lock: str, timeout: float) -> Entry | None:
+        """The entry another request is computing, or None once waiting is pointless:
+        the lock is gone without an entry, ``timeout`` passed, or Redis failed."""
+        deadline = time.monotonic() + timeout
+        delay = _POLL_FIRST
+        while time.monotonic() < deadline:
+            await anyio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, _POLL_LONGEST)
+            try:
+                raw, holder = await self.link.call(lambda client: client.mget(key, lock))
+            except RedisUnavailable:
+                return None
+            if raw is not None:
+                return self.decode(key, raw)
+            if holder is None:
+                return None
+        return None
+
+    async def release(self, lock: str, token: str) -> None:
+        async def run(client: Redis) -> Any:
+            script = self._release_script
+            if script is None or script.registered_client is not client:
+                script = self._release_script = client.register_script(_RELEASE_LUA)
+            return await script(keys=[lock], args=[token])
+
+        try:
+            await self.link.call(run)
+        except RedisUnavailable:
+            pass  # it expires on its own
 
     async def send_hit(self, scope: Scope, send: Send, entry: Entry, request: _Request) -> None:
         age = str(max(0, int(time.time() - entry.stored_at))).encode()
@@ -238,8 +332,6 @@ class RedisCacheMiddleware:
     ) -> None:
         """Run the app, marking its response with ``outcome``; store it under ``key`` if
         it qualifies (never for HEAD, whose body is empty)."""
-        # Hook for single-flight: concurrent misses on one key could wait here for the
-        # first one's entry instead of all running the app.
         collect = key is not None and scope["method"] == "GET"
         status = 0
         stored_headers: RawHeaders = []

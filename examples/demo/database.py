@@ -6,6 +6,7 @@ import os
 from typing import Annotated
 
 from sqlalchemy import String
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,5 +34,10 @@ class ItemRow(Base):
 
 
 async def create_tables() -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+    except OperationalError as exc:
+        # Several workers starting at once race to create the tables: one wins.
+        if "already exists" not in str(exc):
+            raise

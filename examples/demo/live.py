@@ -1,49 +1,19 @@
-"""In-process fan-out for the demo's SSE feed and websocket chat rooms."""
+"""Live events and chat rooms over a ``Broadcast``: in memory when the demo runs as one
+process, through Redis (``DEMO_REDIS_URL`` or ``REDIS_URL``) when it runs as several
+workers or machines, so an event published by one reaches clients of all."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-from collections.abc import AsyncIterator
-from typing import Any
+import os
 
-from FasterAPI import WebSocket
+from FasterAPI.broadcast import Broadcast
 
+REDIS_URL = os.environ.get("DEMO_REDIS_URL") or os.environ.get("REDIS_URL") or None
 
-class Feed:
-    """Every subscriber gets every event published after it subscribed."""
-
-    def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
-
-    def publish(self, event: dict[str, Any]) -> None:
-        for queue in self._queues:
-            queue.put_nowait(event)
-
-    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-        self._queues.add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._queues.discard(queue)
+#: Item events, with the last 1000 kept for ``Last-Event-ID`` replay.
+FEED = "demo:items"
+broadcast = Broadcast(REDIS_URL, history=1000)
 
 
-class ChatRooms:
-    def __init__(self) -> None:
-        self._rooms: defaultdict[str, set[WebSocket]] = defaultdict(set)
-
-    def join(self, room: str, websocket: WebSocket) -> None:
-        self._rooms[room].add(websocket)
-
-    def leave(self, room: str, websocket: WebSocket) -> None:
-        self._rooms[room].discard(websocket)
-
-    async def say(self, room: str, message: dict[str, Any]) -> None:
-        for member in list(self._rooms[room]):
-            await member.send_json(message)
-
-
-feed = Feed()
-rooms = ChatRooms()
+def chat_channel(room: str) -> str:
+    return f"demo:chat:{room}"

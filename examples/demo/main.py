@@ -1,4 +1,10 @@
-"""A small real API: items in SQLite, JWT login, a CSV download, an SSE feed, a chat."""
+"""A small real API: items in SQLite, JWT login, a CSV download, an SSE feed, a chat.
+
+One process needs nothing else. For several workers (``fasterapi run examples.demo:app
+--workers 4``) or machines, set ``DEMO_REDIS_URL`` (live events, chat rooms, the rate limit
+and the item-list cache are then shared through Redis), ``DEMO_SECRET`` (every worker
+must sign and check tokens with the same key) and ``DEMO_DATABASE_URL``.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,29 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select
 
 from examples.demo import auth
 from examples.demo.database import ItemRow, SessionDep, create_tables, engine
-from examples.demo.live import feed, rooms
+from examples.demo.live import FEED, REDIS_URL, broadcast, chat_channel
+from examples.demo.scaling import add_scaling
 from FasterAPI import (
     BackgroundTasks,
     Faster,
     FasterRouter,
     FileResponse,
+    Header,
     HTTPException,
     Path,
     Query,
     WebSocket,
-    WebSocketDisconnect,
 )
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent
+from FasterAPI.sse_broadcast import channel_events
+from FasterAPI.websocket_room import Room
 
 
 class ItemIn(msgspec.Struct):
@@ -49,6 +58,7 @@ def to_item(row: ItemRow) -> Item:
 async def lifespan(app: Faster) -> AsyncIterator[None]:
     await create_tables()
     yield
+    await broadcast.aclose()
     await engine.dispose()
 
 
@@ -58,12 +68,24 @@ app = Faster(
     description="Items in SQLite, JWT login, a CSV export, live events and chat rooms.",
     lifespan=lifespan,
 )
+add_scaling(app, REDIS_URL)
 items = FasterRouter(prefix="/items", tags=["items"])
 
 
 @app.get("/health", tags=["ops"])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get("/ready", tags=["ops"])
+async def ready() -> dict[str, Any]:
+    """Readiness: this worker serves, and whether Redis answers. A Redis outage does not
+    make the worker unready (it serves on, per process), so the answer stays 200."""
+    redis = "not configured"
+    if REDIS_URL is not None:
+        redis = "up" if await broadcast.ping() else "down"
+    status = "degraded" if redis == "down" else "ready"
+    return {"status": status, "redis": redis, "worker": os.getpid()}
 
 
 app.add_api_route("/token", auth.login, methods=["POST"], tags=["auth"])
@@ -85,7 +107,7 @@ async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser)
     session.add(row)
     await session.flush()
     created = to_item(row)
-    feed.publish({"event": "created", "item": msgspec.to_builtins(created)})
+    await broadcast.publish(FEED, {"event": "created", "item": msgspec.to_builtins(created)})
     return created
 
 
@@ -119,31 +141,32 @@ async def delete_item(
     if row.owner != user:
         raise HTTPException(403, "Only the owner may delete an item")
     await session.delete(row)
-    feed.publish({"event": "deleted", "item": {"id": item_id}})
+    await broadcast.publish(FEED, {"event": "deleted", "item": {"id": item_id}})
 
 
 app.include_router(items)
 
 
-@app.get("/events", tags=["live"], response_class=EventSourceResponse)
-async def events() -> EventSourceResponse:
-    async def stream() -> AsyncIterator[ServerSentEvent]:
-        async for message in feed.subscribe():
-            yield ServerSentEvent(data=message["item"], event=message["event"])
+def item_event(message: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(data=message["item"], event=message["event"])
 
-    return EventSourceResponse(stream(), ping_interval=15)
+
+@app.get("/events", tags=["live"], response_class=EventSourceResponse)
+async def events(last_event_id: Annotated[str | None, Header()] = None) -> EventSourceResponse:
+    """Item events as they happen, from any worker; a browser reconnecting with
+    ``Last-Event-ID`` first gets the ones it missed."""
+    return channel_events(
+        broadcast, FEED, last_event_id=last_event_id, render=item_event, ping_interval=15
+    )
 
 
 @app.websocket("/ws/chat/{room}")
-async def chat(websocket: WebSocket, room: str, name: str = Query("anonymous")) -> None:
+async def chat(
+    websocket: WebSocket, room: str, name: Annotated[str, Query()] = "anonymous"
+) -> None:
     await websocket.accept()
-    rooms.join(room, websocket)
-    try:
-        await rooms.say(room, {"user": "system", "text": f"{name} joined"})
-        while True:
-            text = await websocket.receive_text()
-            await rooms.say(room, {"user": name, "text": text})
-    except WebSocketDisconnect:
-        pass
-    finally:
-        rooms.leave(room, websocket)
+    chat_room = Room(broadcast, chat_channel(room))
+    async with chat_room.join(websocket):
+        await chat_room.publish({"user": "system", "text": f"{name} joined", "worker": os.getpid()})
+        async for text in websocket.iter_text():
+            await chat_room.publish({"user": name, "text": text, "worker": os.getpid()})
