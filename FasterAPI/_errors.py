@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 _AT = re.compile(r" - at `\$(.*)`$")
-_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`")
 _EXPECTED = re.compile(r"^Expected `([^`]+)`(.*)$")
 
@@ -70,7 +70,10 @@ def split_message(message: str) -> tuple[str, list[str | int]]:
         return message, []
     path: list[str | int] = []
     for key, index in _STEP.findall(at.group(1)):
-        path.append(int(index) if index else key)
+        if index == "...":  # a value under a dict key msgspec does not name
+            path.append("[key]")
+        else:
+            path.append(int(index) if index else key)
     return message[: at.start()], path
 
 

@@ -48,7 +48,13 @@ def parse_urlencoded(body: bytes, limits: FormLimits) -> FormData:
         if len(items) >= limits.max_fields:
             raise _too_large(f"Too many form fields (limit {limits.max_fields})")
         name, _, value = piece.partition("=")
-        items.append((unquote_plus(name), unquote_plus(value)))
+        try:
+            value = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "Form field is not valid UTF-8") from exc
+        if len(value) > limits.max_part_size:
+            raise _too_large(f"Form field over {limits.max_part_size} bytes")
+        items.append((unquote_plus(name), value))
     return FormData(items)
 
 
@@ -153,8 +159,12 @@ class MultipartReader:
         part = self.part
         if part.upload is not None:
             self.items.append((part.name, part.upload))
-        else:
-            self.items.append((part.name, part.data.decode("utf-8", "replace")))
+            return
+        try:
+            text = part.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"Form field {part.name!r} is not valid UTF-8") from exc
+        self.items.append((part.name, text))
 
     def _finished(self) -> None:
         self.ended = True

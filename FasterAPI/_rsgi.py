@@ -75,23 +75,29 @@ class HTTPBridge:
 
     async def receive(self) -> Message:
         if not self.done:
-            if self.whole:
-                self.done = True
-                return {
-                    "type": "http.request",
-                    "body": bytes(await self.protocol()),
-                    "more_body": False,
-                }
-            if self.chunks is None:
-                self.chunks = aiter(self.protocol)
             try:
-                chunk = await anext(self.chunks)
-            except StopAsyncIteration:
+                return await self._read()
+            except Exception:
+                # Granian raises its protocol errors when the client goes away mid-body
+                # (or sends a broken one): for the app that is a disconnect.
                 self.done = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            return {"type": "http.request", "body": bytes(chunk), "more_body": True}
+                return {"type": "http.disconnect"}
         await self.protocol.client_disconnect()
         return {"type": "http.disconnect"}
+
+    async def _read(self) -> Message:
+        if self.whole:
+            self.done = True
+            body = bytes(await self.protocol())
+            return {"type": "http.request", "body": body, "more_body": False}
+        if self.chunks is None:
+            self.chunks = aiter(self.protocol)
+        try:
+            chunk = await anext(self.chunks)
+        except StopAsyncIteration:
+            self.done = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": bytes(chunk), "more_body": True}
 
     async def send(self, message: Message) -> None:
         kind = message["type"]

@@ -48,10 +48,10 @@ def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int | None)
         return
     for name, value in headers:
         if name == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise HTTPException(400, "Invalid Content-Length header") from None
+            # RFC 9110: 1*DIGIT (int() would take "+1", "1_0"); no real body has 20 digits.
+            if not value.isdigit() or len(value) > 20:
+                raise HTTPException(400, "Invalid Content-Length header")
+            declared = int(value)
             if declared > limit:
                 raise body_too_large(limit)
             return

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote_from_bytes
 
+import msgspec
+
 from FasterAPI._types import Message, Scope, Send
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -64,11 +66,19 @@ async def send_response(
     *,
     head: bool = False,
 ) -> None:
-    """Send a complete small response; ``body`` is plain text (not sent for HEAD)."""
+    """Send a complete small response (not its body for HEAD).
+
+    ``body`` is plain text; for an error status it goes out as ``{"detail": body}`` JSON,
+    like every other error the framework answers.
+    """
     raw: RawHeaders = list(headers)
+    content_type = _TEXT_PLAIN
+    if body and status >= 400:
+        body = msgspec.json.encode({"detail": body.decode("utf-8", "replace")})
+        content_type = (b"content-type", b"application/json")
     raw.append((b"content-length", str(len(body)).encode()))
     if body:
-        raw.append(_TEXT_PLAIN)
+        raw.append(content_type)
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": b"" if head else body})
 

@@ -37,6 +37,8 @@ from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.sse_broadcast import channel_events
 from FasterAPI.websocket_room import Room
 
+INT64_MAX = 2**63 - 1  # SQLite integers are 64-bit
+
 
 class ItemIn(msgspec.Struct):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -95,7 +97,7 @@ app.add_api_route("/token", auth.login, methods=["POST"], tags=["auth"])
 async def list_items(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> list[Item]:
     rows = await session.scalars(select(ItemRow).order_by(ItemRow.id).limit(limit).offset(offset))
     return [to_item(row) for row in rows]
@@ -124,7 +126,7 @@ async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileRespo
 
 
 @items.get("/{item_id}")
-async def read_item(item_id: Annotated[int, Path(ge=1)], session: SessionDep) -> Item:
+async def read_item(item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep) -> Item:
     row = await session.get(ItemRow, item_id)
     if row is None:
         raise HTTPException(404, f"Item {item_id} not found")
@@ -133,7 +135,7 @@ async def read_item(item_id: Annotated[int, Path(ge=1)], session: SessionDep) ->
 
 @items.delete("/{item_id}", status_code=204)
 async def delete_item(
-    item_id: Annotated[int, Path(ge=1)], session: SessionDep, user: auth.CurrentUser
+    item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep, user: auth.CurrentUser
 ) -> None:
     row = await session.get(ItemRow, item_id)
     if row is None:

@@ -197,8 +197,8 @@ def test_cors_disallowed_preflight_is_a_400_with_a_reason(kwargs, reason):
     app = make_app(allow_origins=[ORIGIN], allow_methods=["GET", "POST"])
     response = preflight(TestClient(app), **kwargs)
     assert response.status_code == 400
-    assert response.text == reason
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.json() == {"detail": reason}
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_cors_disallowed_origin_preflight_reveals_nothing():

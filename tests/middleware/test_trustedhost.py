@@ -77,7 +77,7 @@ def test_trustedhost_allows_listed_hosts(client, host):
 def test_trustedhost_refuses_other_or_malformed_hosts(client, host):
     response = client.get("/", headers={"Host": host})
     assert response.status_code == 400
-    assert response.text == "Invalid host header"
+    assert response.json() == {"detail": "Invalid host header"}
 
 
 def test_trustedhost_wildcard_does_not_match_the_bare_domain():
@@ -90,8 +90,8 @@ def test_trustedhost_wildcard_does_not_match_the_bare_domain():
 async def test_trustedhost_missing_or_repeated_host_is_400():
     app = TrustedHostMiddleware(make_app(), allowed_hosts=["example.com"])
     for headers, text in (
-        ([], b"Missing host header"),
-        ([(b"host", b"example.com"), (b"host", b"evil.com")], b"Invalid host header"),
+        ([], b'{"detail":"Missing host header"}'),
+        ([(b"host", b"example.com"), (b"host", b"evil.com")], b'{"detail":"Invalid host header"}'),
     ):
         messages = []
 
