@@ -146,6 +146,7 @@ ENDPOINTS: list[Endpoint] = [
 FRAMEWORKS: list[tuple[str, str]] = [
     ("raw", "apps.raw_asgi"),
     ("fasterapi", "apps.fasterapi_app"),
+    ("fasterapi-mw", "apps.fasterapi_mw_app"),
     ("fastapi", "apps.fastapi_app"),
     ("litestar", "apps.litestar_app"),
     ("blacksheep", "apps.blacksheep_app"),
