@@ -104,6 +104,3 @@ class Canary:
         finally:
             self._stop.set()
             self._thread.join(10)
-
-    def p99(self) -> float:
-        return percentile(self.latencies, 0.99)
