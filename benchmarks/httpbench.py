@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import math
 import os
 import platform
 import random
@@ -40,7 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
 
 import httpx
@@ -49,6 +48,17 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from httpreport import (  # noqa: E402
+    FLOOR,
+    cross_checks,
+    format_rps,
+    progress,
+    server_table,
+    summarise,
+    summary_table,
+    versions,
+    wrk_version,
+)
 from inprocess import ENDPOINTS, Endpoint  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -115,14 +125,10 @@ FRAMEWORKS = [
     Framework("litestar", {"asgi": ("apps.litestar_app", "Litestar")}, "litestar"),
     Framework("blacksheep", {"asgi": ("apps.blacksheep_app", "BlackSheep")}, "blacksheep"),
 ]
-FLOOR = "raw"
 REQUIRED = {"raw", "fasterapi"}
 
 QUICK_FRAMEWORKS = ["raw", "fasterapi"]
 QUICK_ENDPOINTS = ["health", "create", "stream"]
-
-VERSIONED = ["FasterAPI", "msgspec", "granian", "uvicorn", "httptools", "uvloop", "httpx"]
-VERSIONED += ["fastapi", "starlette", "pydantic", "litestar", "blacksheep"]
 
 
 def server_command(server: Server, module: str, port: int) -> list[str]:
@@ -574,184 +580,6 @@ def measure(
             f"{time.monotonic() - round_started:.0f} s; "
             f"~{runs_left * seconds_per_run / 60:.1f} min left"
         )
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def format_rps(value: float) -> str:
-    return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
-
-
-def format_ratio(value: float | None, bold: str = "") -> str:
-    return f"{bold}{value:.2f}{bold}" if value is not None else "n/a"
-
-
-def geometric_mean(values: list[float]) -> float | None:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
-def spread(rates: list[float]) -> float:
-    """Interquartile range (range, under four rounds) relative to the median."""
-    median = statistics.median(rates)
-    if len(rates) < 4:
-        return (max(rates) - min(rates)) / median
-    q = statistics.quantiles(rates, n=4)
-    return (q[2] - q[0]) / median
-
-
-def paired_ratio(rates: list[float], floor_rates: list[float]) -> tuple[float, list[float]]:
-    """The median over rounds of each round's ratio, and those ratios.
-
-    Both lists hold one rate per round, measured seconds apart in that round: a ratio
-    within a round cancels the slow drift of the machine's speed that a ratio of the two
-    medians would keep.
-    """
-    ratios = [rate / floor for rate, floor in zip(rates, floor_rates)]
-    return statistics.median(ratios), ratios
-
-
-def summarise(pairs: list[Pair], endpoints: list[Endpoint]) -> dict:
-    """server key -> framework key -> medians, ratios to the server's raw app, geomean."""
-    results: dict[str, dict] = {}
-    for pair in pairs:
-        floor = next(p for p in pairs if p.server == pair.server and p.framework.key == FLOOR)
-        per_endpoint, ratios = {}, []
-        for endpoint in endpoints:
-            rates = pair.rates.get(endpoint.key)
-            if rates is None or endpoint.key not in floor.rates:
-                continue  # UNSUPPORTED by the app or by its floor
-            ratio, round_ratios = paired_ratio(rates, floor.rates[endpoint.key])
-            ratios.append(ratio)
-            per_endpoint[endpoint.key] = {
-                "median_rps": round(statistics.median(rates), 1),
-                "ratio_to_raw": round(ratio, 4),
-                "rounds_ratio_to_raw": [round(r, 4) for r in round_ratios],
-                "rps_spread": round(spread(rates), 4),
-                "ratio_spread": round(spread(round_ratios), 4),
-                "rounds_rps": [round(rate, 1) for rate in rates],
-                "rounds_requests": [run["requests"] for run in pair.runs[endpoint.key]],
-                "rounds_others_cpu": [run["others_cpu"] for run in pair.runs[endpoint.key]],
-            }
-        results.setdefault(pair.server.key, {})[pair.framework.key] = {
-            "name": pair.framework.name(pair.server),
-            "floor": floor.framework.name(pair.server),
-            "endpoints": per_endpoint,
-            "geomean_ratio_to_raw": round(geometric_mean(ratios), 4) if ratios else None,
-        }
-    return results
-
-
-def server_table(server: Server, frameworks: list[Framework], endpoints, results) -> str:
-    columns = [fw for fw in frameworks if fw.serves(server)]
-    rows = results[server.key]
-    lines = [
-        "| endpoint | " + " | ".join(fw.name(server) for fw in columns) + " |",
-        "|---|" + "---:|" * len(columns),
-    ]
-    for endpoint in endpoints:
-        cells = []
-        for fw in columns:
-            entry = rows[fw.key]["endpoints"].get(endpoint.key)
-            if entry is None:
-                cells.append("n/a")
-                continue
-            rps = format_rps(entry["median_rps"])
-            cells.append(rps if fw.key == FLOOR else f"{rps} ({entry['ratio_to_raw']:.2f})")
-        lines.append(f"| `{endpoint.label}` | " + " | ".join(cells) + " |")
-    geo = [
-        "**1.00**" if fw.key == FLOOR else format_ratio(rows[fw.key]["geomean_ratio_to_raw"], "**")
-        for fw in columns
-    ]
-    lines.append("| geometric mean of ratios | " + " | ".join(geo) + " |")
-    return "\n".join(lines)
-
-
-def summary_table(servers: list[Server], frameworks: list[Framework], results) -> str:
-    """Geometric mean of the ratios to the raw app, per framework (rows) and server."""
-    lines = [
-        "| framework | " + " | ".join(server.label for server in servers) + " |",
-        "|---|" + "---:|" * len(servers),
-    ]
-    for fw in frameworks:
-        if fw.key == FLOOR:
-            continue
-        cells = []
-        for server in servers:
-            entry = results[server.key].get(fw.key)
-            cells.append(format_ratio(entry["geomean_ratio_to_raw"]) if entry else "-")
-        lines.append(f"| {fw.modules['asgi'][1]} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def cross_checks(endpoints: list[Endpoint], results) -> list[str]:
-    """The project's targets (issue 8), where the run has the numbers for them."""
-
-    def medians(server: str, framework: str) -> dict[str, list[float]] | None:
-        """Per endpoint key, the rates of the rounds."""
-        entry = results.get(server, {}).get(framework)
-        if entry is None:
-            return None
-        return {key: cell["rounds_rps"] for key, cell in entry["endpoints"].items()}
-
-    def versus(a, b) -> str:
-        keys = [e.key for e in endpoints if e.key in a and e.key in b]
-        ratios = [paired_ratio(a[key], b[key])[0] for key in keys]
-        per = ", ".join(f"{key} {r:.2f}" for key, r in zip(keys, ratios))
-        return f"{format_ratio(geometric_mean(ratios))} ({per})"
-
-    lines = []
-    raw_asgi_g = medians("granian-asgi", "raw")
-    fa_rsgi = medians("granian-rsgi", "fasterapi")
-    raw_rsgi = medians("granian-rsgi", "raw")
-    fa_asgi_g = medians("granian-asgi", "fasterapi")
-    if fa_rsgi and raw_asgi_g:
-        lines.append(
-            "FasterAPI on Granian RSGI / raw ASGI on Granian ASGI (target >= 1.3): "
-            + versus(fa_rsgi, raw_asgi_g)
-        )
-    if raw_rsgi and raw_asgi_g:
-        lines.append(
-            "raw RSGI / raw ASGI, both on Granian (reference ~1.6): " + versus(raw_rsgi, raw_asgi_g)
-        )
-    if fa_rsgi and fa_asgi_g:
-        lines.append("FasterAPI on Granian, RSGI / ASGI: " + versus(fa_rsgi, fa_asgi_g))
-    fa_uv, raw_uv = medians("uvicorn", "fasterapi"), medians("uvicorn", "raw")
-    if fa_uv and raw_uv:
-        lines.append("FasterAPI / raw ASGI on uvicorn (target >= 0.92): " + versus(fa_uv, raw_uv))
-    for server, rows in results.items():
-        ours = rows.get("fasterapi")
-        if ours is None:
-            continue
-        behind = []
-        for key, entry in rows.items():
-            if key in (FLOOR, "fasterapi"):
-                continue
-            for e in endpoints:
-                peer, mine = entry["endpoints"].get(e.key), ours["endpoints"].get(e.key)
-                if peer and mine and peer["ratio_to_raw"] >= mine["ratio_to_raw"]:
-                    behind.append(f"{entry['name']} on {e.key}")
-        if len(rows) > 2:
-            verdict = "ahead of every peer" if not behind else "behind " + ", ".join(behind)
-            lines.append(f"FasterAPI on {server}: {verdict}")
-    return lines
-
-
-def versions() -> dict[str, str]:
-    found = {}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
-
-
-def wrk_version(wrk: str) -> str:
-    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=10)
-    first = (done.stdout + done.stderr).strip().splitlines()
-    return first[0].split(" Copyright")[0] if first else "unknown"
 
 
 # -- entry point ---------------------------------------------------------------------------
