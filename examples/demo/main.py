@@ -90,7 +90,17 @@ async def ready() -> dict[str, Any]:
     return {"status": status, "redis": redis, "worker": os.getpid()}
 
 
-app.add_api_route("/token", auth.login, methods=["POST"], tags=["auth"])
+app.add_api_route(
+    "/token",
+    auth.login,
+    methods=["POST"],
+    tags=["auth"],
+    responses={400: {"description": "Wrong username or password"}},
+)
+AUTH_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "Missing or invalid bearer token"},
+}
+NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "No such item"}}
 
 
 @items.get("")
@@ -103,7 +113,7 @@ async def list_items(
     return [to_item(row) for row in rows]
 
 
-@items.post("", status_code=201)
+@items.post("", status_code=201, responses=AUTH_ERRORS)
 async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser) -> Item:
     row = ItemRow(name=item.name, price=item.price, owner=user)
     session.add(row)
@@ -125,7 +135,7 @@ async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileRespo
     return FileResponse(handle.name, filename="items.csv", media_type="text/csv")
 
 
-@items.get("/{item_id}")
+@items.get("/{item_id}", responses=NOT_FOUND)
 async def read_item(item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep) -> Item:
     row = await session.get(ItemRow, item_id)
     if row is None:
@@ -133,7 +143,11 @@ async def read_item(item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: 
     return to_item(row)
 
 
-@items.delete("/{item_id}", status_code=204)
+@items.delete(
+    "/{item_id}",
+    status_code=204,
+    responses={**AUTH_ERRORS, **NOT_FOUND, 403: {"description": "Not the owner"}},
+)
 async def delete_item(
     item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep, user: auth.CurrentUser
 ) -> None:
