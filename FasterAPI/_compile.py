@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
 import typing
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Optional, Union
@@ -53,7 +54,7 @@ def is_class(annotation: Any) -> bool:
 
 
 def _strip_optional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType", Union)):
+    if typing.get_origin(annotation) in (Union, types.UnionType):
         args = [arg for arg in typing.get_args(annotation) if arg is not _NONE_TYPE]
         if len(args) == 1:
             return args[0]
@@ -276,16 +277,11 @@ class Plan:
     body_fields: list[Field] = dataclasses.field(default_factory=list)
     dependencies: list[tuple[DependencySpec, Plan]] = dataclasses.field(default_factory=list)
     specials: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def walk(self) -> typing.Iterator[Plan]:
         yield self
         for _, plan in self.dependencies:
             yield from plan.walk()
-
-    @property
-    def has_yield(self) -> bool:
-        return any(p.is_generator or p.is_async_generator for p in self.walk())
 
     def all_fields(self, source: str) -> list[Field]:
         found: list[Field] = []

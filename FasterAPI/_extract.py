@@ -9,9 +9,7 @@ from urllib.parse import unquote_plus
 from FasterAPI.datastructures import parse_cookie_header
 
 
-def parse_query(
-    query: bytes, sequences: Collection[str] = (), wanted: Collection[str] | None = None
-) -> dict[str, Any]:
+def parse_query(query: bytes, sequences: Collection[str] = ()) -> dict[str, Any]:
     """``a=1&a=2&b=x`` -> ``{"a": "2", "b": "x"}``; names in ``sequences`` collect lists.
 
     ``&`` is the only separator; blank values are kept. Only pieces with ``%`` or ``+``
@@ -27,8 +25,6 @@ def parse_query(
         name, _, value = piece.partition("=")
         if "%" in piece or "+" in piece:
             name, value = unquote_plus(name), unquote_plus(value)
-        if wanted is not None and name not in wanted:
-            continue
         if name in sequences:
             values.setdefault(name, []).append(value)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Collection
 from typing import Any
@@ -50,7 +51,7 @@ def _is_passthrough(annotation: Any) -> bool:
         return True
     if is_class(annotation) and issubclass(annotation, Response):
         return True
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+    if origin in (typing.Union, types.UnionType):
         return any(
             is_class(arg) and issubclass(arg, Response) for arg in typing.get_args(annotation)
         )

@@ -70,28 +70,6 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
     await response(scope, receive, tracking_send)
 
 
-async def _run_with_teardown(
-    ctx: RequestContext, produce: Callable[[], Any], scope: Scope, receive: Receive, send: Send
-) -> None:
-    """Produce and send a response, then close yield-dependencies (errors thrown into them)."""
-    try:
-        response = await produce()
-    except BaseException as exc:
-        if ctx.stack is not None:
-            await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    stack = ctx.stack
-    if stack is None:
-        await send_response(response, scope, receive, send)
-        return
-    try:
-        await send_response(response, scope, receive, send)
-    except BaseException as exc:
-        await stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    await stack.aclose()
-
-
 def _streams(result: Any) -> bool:
     """Does the response produce its body while sending (stream, file), not beforehand?"""
     return isinstance(result, Response) and type(result).__call__ is not Response.__call__

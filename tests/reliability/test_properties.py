@@ -69,15 +69,6 @@ def test_parse_query_matches_parse_qsl(query, sequences):
     assert parse_query(query, sequences) == expected
 
 
-@PARSER
-@given(query=query_bytes, wanted=st.sets(st.sampled_from(["a", "b", "é", ""])))
-def test_parse_query_wanted_keeps_only_wanted_names(query, wanted):
-    everything = parse_query(query)
-    assert parse_query(query, wanted=wanted) == {
-        name: value for name, value in everything.items() if name in wanted
-    }
-
-
 # --- cookies ------------------------------------------------------------------------------
 
 TOKEN = string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~"
