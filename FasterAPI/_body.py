@@ -9,20 +9,13 @@ import msgspec
 
 from FasterAPI._compile import Field
 from FasterAPI._errors import from_message, missing
+from FasterAPI._extract import get_header
 from FasterAPI.exceptions import HTTPException
 
 if TYPE_CHECKING:
     from FasterAPI._solve import RequestContext
 
 _BYTE_POSITION = re.compile(r"\(byte (\d+)\)")
-
-
-def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
-    """The first value of a raw header (``b""`` when absent)."""
-    for key, value in headers:
-        if key == name:
-            return value
-    return b""
 
 
 _JSON_TYPES = ("application/json",)
@@ -71,7 +64,7 @@ class BodyPlan:
         if self.is_form:
             await self.form_body.read(ctx)
             return
-        content_type = header_value(ctx.scope["headers"], b"content-type").decode("latin-1")
+        content_type = (get_header(ctx.scope["headers"], b"content-type") or b"").decode("latin-1")
         body = await ctx.read_body()
         if not body:
             if self.required:

@@ -32,6 +32,14 @@ def parse_query(query: bytes, sequences: Collection[str] = ()) -> dict[str, Any]
     return values
 
 
+def get_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of ``name`` (lower-case bytes) in raw ASGI headers, or None."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
 def pick_headers(
     headers: Iterable[tuple[bytes, bytes]], wanted: dict[bytes, str], sequences: Collection[str]
 ) -> dict[str, Any]:

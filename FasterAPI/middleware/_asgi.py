@@ -22,14 +22,6 @@ _HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
 _IPV6 = re.compile(r"[0-9a-f:.]+")
 
 
-def get_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """The first value of ``name`` (lower-case bytes) in raw ASGI headers, or None."""
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
-
-
 def _has_token(value: bytes, token: bytes) -> bool:
     lowered = token.lower()
     return any(part.strip().lower() in (lowered, b"*") for part in value.split(b","))

@@ -52,8 +52,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
+from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
-from FasterAPI.middleware._asgi import RawHeaders, get_header, start_headers
+from FasterAPI.middleware._asgi import RawHeaders, start_headers
 from FasterAPI.middleware._redis import RedisLink, RedisUnavailable, ThrottledLog, run_lifespan
 
 if TYPE_CHECKING:

@@ -34,11 +34,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.middleware._asgi import (
     RawHeaders,
     add_error_headers,
-    get_header,
     send_response,
     with_vary,
 )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
+from FasterAPI.middleware._asgi import ERROR_HEADERS
 
 logger = logging.getLogger("FasterAPI")
 
@@ -41,10 +42,6 @@ class ServerErrorMiddleware:
             else:
                 await self.on_error(exc, scope, receive, _with_error_headers(scope, send))
             raise
-
-
-ERROR_HEADERS = "fasterapi.error_headers"
-"""Scope key: headers middleware (CORS, request id) want on a 500 sent outside them."""
 
 
 def _with_error_headers(scope: Scope, send: Send) -> Send:

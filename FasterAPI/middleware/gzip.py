@@ -32,8 +32,9 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
-from FasterAPI.middleware._asgi import RawHeaders, get_header, with_vary
+from FasterAPI.middleware._asgi import RawHeaders, with_vary
 from FasterAPI.response import status_allows_body
 
 __all__ = ["GZipMiddleware", "available_encodings"]

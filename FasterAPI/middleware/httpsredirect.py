@@ -21,10 +21,10 @@ Behind a TLS-terminating proxy, make the server trust the proxy's forwarded head
 
 from __future__ import annotations
 
+from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.middleware._asgi import (
     format_host,
-    get_header,
     parse_host,
     request_target,
     send_redirect,

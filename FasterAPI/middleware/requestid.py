@@ -24,8 +24,9 @@ import re
 from collections.abc import Callable
 from uuid import uuid4
 
+from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
-from FasterAPI.middleware._asgi import add_error_headers, get_header
+from FasterAPI.middleware._asgi import add_error_headers
 
 __all__ = ["RequestIDMiddleware"]
 
