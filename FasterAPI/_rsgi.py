@@ -54,13 +54,37 @@ def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> 
     }
 
 
+async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes | None:
+    # Not anext(chunks, None): Granian's iterator aborts the worker when wrapped that way.
+    try:
+        return await anext(chunks)
+    except StopAsyncIteration:
+        return None
+
+
+class BrokenBody(Exception):
+    """The server ended a request body that was not complete."""
+
+
 class HTTPBridge:
     """``receive``/``send`` for one RSGI HTTP request."""
 
-    __slots__ = ("chunks", "done", "headers", "protocol", "status", "transport", "whole")
+    __slots__ = (
+        "chunks",
+        "done",
+        "headers",
+        "http1",
+        "protocol",
+        "status",
+        "transport",
+        "whole",
+    )
 
-    def __init__(self, protocol: Any, declared_length: str | None = None) -> None:
+    def __init__(
+        self, protocol: Any, declared_length: str | None = None, http_version: str = "1.1"
+    ) -> None:
         self.protocol = protocol
+        self.http1 = http_version.startswith("1")
         # PERF: a body of known, modest size is read with one ``await protocol()``.
         self.whole = (
             declared_length is not None
@@ -92,9 +116,17 @@ class HTTPBridge:
             return {"type": "http.request", "body": body, "more_body": False}
         if self.chunks is None:
             self.chunks = aiter(self.protocol)
-        try:
-            chunk = await anext(self.chunks)
-        except StopAsyncIteration:
+        chunk = await _next_chunk(self.chunks)
+        while chunk is not None and not chunk:
+            # Granian's body iterator hands out an empty chunk for the end of the body,
+            # and also for a body error (broken chunked framing, a connection closed
+            # early) or a trailer section; only the end is followed by the iterator's
+            # own end. HTTP/1.1 has no empty data chunks, so there the others are
+            # refused (HTTP/2 may send empty DATA frames: they are skipped).
+            chunk = await _next_chunk(self.chunks)
+            if chunk is not None and self.http1:
+                raise BrokenBody()
+        if chunk is None:
             self.done = True
             return {"type": "http.request", "body": b"", "more_body": False}
         return {"type": "http.request", "body": bytes(chunk), "more_body": True}

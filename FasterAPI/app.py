@@ -21,6 +21,13 @@ from FasterAPI._exception_handling import (
     HandlerKey,
     server_error_response,
 )
+from FasterAPI._framing import (
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_REQUEST_HEADERS,
+    headers_too_large,
+    incomplete_body,
+    reject_ambiguous_framing,
+)
 from FasterAPI._rsgi import HTTPBridge, LoopLifespan, WebSocketBridge, http_scope
 from FasterAPI._solve import override_plan
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
@@ -81,6 +88,8 @@ class Faster(FasterRouter):
         default_response_class: type[Response] = JSONResponse,
         redirect_slashes: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        max_request_headers: int | None = DEFAULT_MAX_REQUEST_HEADERS,
+        max_header_bytes: int | None = DEFAULT_MAX_HEADER_BYTES,
         debug: bool = False,
         startup_timeout: float | None = None,
     ) -> None:
@@ -116,6 +125,8 @@ class Faster(FasterRouter):
         self._openapi_built: tuple[dict[str, Any], int] | None = None
         # -- end OpenAPI --
         self.redirect_slashes = redirect_slashes
+        self.max_request_headers = max_request_headers
+        self.max_header_bytes = max_header_bytes
         self.debug = debug
         self.startup_timeout = startup_timeout
         self.state = State()
@@ -216,6 +227,17 @@ class Faster(FasterRouter):
         if scope.get("root_path"):
             path = route_path(scope)
         try:
+            headers = scope["headers"]
+            # PERF: one pass over the header block: size cap, ambiguous framing.
+            size = 0
+            for name, value in headers:
+                size += len(name) + len(value)
+                if name == b"transfer-encoding":
+                    reject_ambiguous_framing(headers)
+            if size > (self.max_header_bytes or size) or len(headers) > (
+                self.max_request_headers or len(headers)
+            ):
+                raise headers_too_large(len(headers), size)
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
             if route is not None:
@@ -238,7 +260,7 @@ class Faster(FasterRouter):
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
         if scope.proto == "http":
-            bridge = HTTPBridge(protocol, scope.headers.get("content-length"))
+            bridge = HTTPBridge(protocol, scope.headers.get("content-length"), scope.http_version)
             await self(http_scope(scope, state), bridge.receive, bridge.send)
             return
         websocket = WebSocketBridge(protocol)
@@ -306,6 +328,8 @@ class Faster(FasterRouter):
     ) -> None:
         if isinstance(exc, ClientDisconnect):
             logger.info("Client disconnected during %s %s", scope.get("method"), scope.get("path"))
+            if not scope.get(RESPONSE_STARTED):
+                await self._answer_incomplete_body(scope, receive, send, inline_errors)
             return
         if scope.get(RESPONSE_STARTED):
             logger.error(
@@ -330,6 +354,17 @@ class Faster(FasterRouter):
             raise
         scope[RESPONSE_STARTED] = True
         await response(scope, receive, send)
+
+    async def _answer_incomplete_body(
+        self, scope: Scope, receive: Receive, send: Send, inline_errors: bool
+    ) -> None:
+        """400 for a body that ended early. Servers report a broken body (bad chunked
+        framing, a half-closed connection) as a disconnect; when the client has really
+        gone the answer is dropped, or sending it fails, which is expected."""
+        try:
+            await self._handle_exception(incomplete_body(), scope, receive, send, inline_errors)
+        except Exception as exc:
+            logger.debug("No answer for an incomplete body: %r", exc)
 
     async def _send_server_error(
         self, exc: BaseException, scope: Scope, receive: Receive, send: Send

@@ -14,6 +14,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_dependencies",
     "test_fileresponse",
     "test_forms",
+    "test_framing",
     "test_params",
     "test_request",
     "test_response",

@@ -65,7 +65,7 @@ def run(app, request_scope, peer, timeout=2):
     anyio.run(go)
 
 
-def test_fault_disconnect_after_some_body_bytes_is_not_a_500(caplog):
+def test_fault_disconnect_after_some_body_bytes_is_a_400_not_a_500(caplog):
     app = Faster()
     reached = []
 
@@ -77,7 +77,27 @@ def test_fault_disconnect_after_some_body_bytes_is_not_a_500(caplog):
     peer = Peer({"type": "http.request", "body": b"x" * 10, "more_body": True})
     run(app, scope("POST", "/upload"), peer)
     assert reached == []
+    # Servers report a broken body as a disconnect too: the answer is a 400, which a
+    # server drops when the client has really gone.
+    assert peer.status == 400
+    assert b"ended before it was complete" in peer.sent[1]["body"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_fault_disconnect_when_the_answer_cannot_be_sent_is_quiet(caplog):
+    app = Faster()
+
+    @app.post("/upload")
+    async def upload(request: Request):
+        await request.body()
+
+    peer = Peer(
+        {"type": "http.request", "body": b"x", "more_body": True},
+        send_error=OSError("connection reset"),
+    )
+    run(app, scope("POST", "/upload"), peer)
     assert peer.sent == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 def test_fault_send_raising_oserror_propagates_without_second_start():
