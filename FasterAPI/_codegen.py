@@ -18,6 +18,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from FasterAPI._compile import combine_sources
+from FasterAPI._rsgi import RSGI_PROTOCOL
 from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError
@@ -66,6 +68,9 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "MAX": route.max_body_size,
         "BODY": route.body_plan,
         "STARTED": "fasterapi.response_started",
+        "RSGI": RSGI_PROTOCOL,
+        # Granian adds the content-length of a response_bytes body itself.
+        "RSGI_HEADERS": [tuple(part.decode("latin-1") for part in route.fast_content_type)],
     }
     lines = _body_lines(route, namespace)
     source = "async def handle(app, scope, receive, send, path_params):\n" + "\n".join(
@@ -106,19 +111,18 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
         plan = step.plan
         ns[f"C{index}"] = plan.call
         arguments: list[str] = []
-        if plan.sources:
-            lines.append(f"k{index} = {{}}")
-            for number, model in enumerate(plan.sources):
-                name = f"M{index}_{number}"
-                ns[name] = model
-                lines += [
-                    f"v, e = {name}.convert({name}.extract(scope, path_params))",
-                    "if e:",
-                    "    errors = e if errors is None else errors + e",
-                    "else:",
-                    f"    k{index}.update(v)",
-                ]
-            arguments.append(f"**k{index}")
+        for number, model in enumerate(combine_sources(plan.sources, route.name)):
+            name, value = f"M{index}_{number}", f"v{index}_{number}"
+            ns[name] = model
+            lines += [
+                f"{value}, e = {name}.load(scope, path_params)",
+                "if e:",
+                "    errors = e if errors is None else errors + e",
+            ]
+            if model.single is not None:
+                arguments.append(f"{model.single[0]}={value}")
+            else:
+                arguments += [f"{field.name}={value}.{field.name}" for field in model.fields]
         arguments += [f"{name}=r{source}" for name, source in step.deps]
         arguments += [f"{f.name}=body_values[{f.name!r}]" for f in plan.body_fields]
         arguments += [f"{name}=request" for name, _ in plan.specials]
@@ -147,9 +151,13 @@ def _call_and_send(call: str, uses_request: bool) -> list[str]:
         "    await SEND_RESULT(result, scope, receive, send, None)",
         "else:",
         "    scope[STARTED] = True",
-        "    await send({'type': 'http.response.start', 'status': STATUS, 'headers':"
+        "    rsgi = scope.get(RSGI)",
+        "    if rsgi is not None and scope['method'] != 'HEAD':",
+        "        rsgi.response_bytes(STATUS, RSGI_HEADERS, body)",
+        "    else:",
+        "        await send({'type': 'http.response.start', 'status': STATUS, 'headers':"
         " [CONTENT_TYPE, (b'content-length', str(len(body)).encode())]})",
-        "    await send({'type': 'http.response.body',"
+        "        await send({'type': 'http.response.body',"
         " 'body': b'' if scope['method'] == 'HEAD' else body})",
     ]
     if not uses_request:

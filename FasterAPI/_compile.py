@@ -213,31 +213,43 @@ class SourceModel:
         return raw
 
     def convert(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        if self.single is not None:
-            return self._convert_single(raw, *self.single)
-        try:
-            instance = msgspec.convert(raw, self.model, strict=False)
-        except msgspec.ValidationError:
-            return {}, self.explain(raw)
-        return msgspec.structs.asdict(instance), []
+        """``({name: value}, [])``, or ``({}, errors)``."""
+        value, errors = self.convert_raw(raw)
+        if errors:
+            return {}, errors
+        single = self.single
+        if single is not None:
+            return {single[0]: value}, []
+        return msgspec.structs.asdict(value), []
 
-    def _convert_single(
-        self, raw: dict[str, Any], name: str, alias: str, typed: Any, default: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def load(
+        self, scope: Scope, path_params: dict[str, Any]
+    ) -> tuple[Any, list[dict[str, Any]] | None]:
+        """From the request: the value (one field) or a Struct instance, or the errors."""
+        return self.convert_raw(self.extract(scope, path_params))
+
+    def convert_raw(self, raw: dict[str, Any]) -> tuple[Any, list[dict[str, Any]] | None]:
+        single = self.single
+        if single is None:
+            try:
+                return msgspec.convert(raw, self.model, strict=False), None
+            except msgspec.ValidationError:
+                return None, self.explain(raw)
         # PERF: one parameter needs no Struct: convert the value alone (str needs nothing).
+        _, alias, typed, default = single
         value = raw.get(alias, _ABSENT)
         if value is _ABSENT:
             if default is params.Required:
-                return {}, self.explain(raw)
+                return None, self.explain(raw)
             if isinstance(default, (list, dict, set)):
                 default = default.copy()
-            return {name: default}, []
+            return default, None
         if typed is str and type(value) is str:
-            return {name: value}, []
+            return value, None
         try:
-            return {name: msgspec.convert(value, typed, strict=False)}, []
+            return msgspec.convert(value, typed, strict=False), None
         except msgspec.ValidationError:
-            return {}, self.explain(raw)
+            return None, self.explain(raw)
 
     def explain(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
         """Every error in ``raw``, field by field (the slow path, taken only on failure)."""
@@ -254,6 +266,39 @@ class SourceModel:
                 entry = from_message(str(exc), [self.source, field.alias], value)
                 errors.append(entry)
         return errors
+
+
+class PathQueryModel(SourceModel):
+    """A step's path and query parameters as one model: one msgspec call instead of two.
+
+    Every path parameter is always present, so a query key cannot stand in for one;
+    errors are still reported per source, with their own ``loc``.
+    """
+
+    def __init__(self, path: SourceModel, query: SourceModel, owner: str) -> None:
+        super().__init__("query", [*path.fields, *query.fields], f"{owner}_path")
+        self.parts = (path, query)
+
+    def extract(self, scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
+        raw = parse_query(scope["query_string"], self.sequence_aliases)
+        raw.update(path_params)
+        if self.bool_aliases:
+            raw = self.normalise_bools(raw)
+        return raw
+
+    def explain(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
+        path, query = self.parts
+        return path.explain(raw) + query.explain(raw)
+
+
+def combine_sources(sources: list[SourceModel], owner: str) -> list[SourceModel]:
+    """``sources`` with the path and query models merged when their aliases are distinct."""
+    by_source = {model.source: model for model in sources}
+    path, query = by_source.get("path"), by_source.get("query")
+    if path is None or query is None or set(path.aliases) & set(query.aliases):
+        return sources
+    combined = PathQueryModel(path, query, owner)
+    return [combined, *(model for model in sources if model is not path and model is not query)]
 
 
 @dataclasses.dataclass

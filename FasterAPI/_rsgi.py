@@ -20,8 +20,15 @@ ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
 _EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
 _WHOLE_BODY_LIMIT = 1024 * 1024
 
+RSGI_PROTOCOL = "fasterapi.rsgi"
+"""Scope key: the RSGI protocol object, present when nothing wraps the app's ``send``, so
+a fixed body may go out with one ``response_bytes`` call instead of two ASGI messages."""
 
-def _address(text: str) -> tuple[str, int] | None:
+_ADDRESSES: dict[str, tuple[str, int] | None] = {}
+_ADDRESS_CACHE_SIZE = 4096
+
+
+def _parse_address(text: str) -> tuple[str, int] | None:
     host, _, port = text.rpartition(":")
     if not host:
         return None
@@ -29,6 +36,17 @@ def _address(text: str) -> tuple[str, int] | None:
         return host.strip("[]"), int(port)
     except ValueError:
         return None
+
+
+def _address(text: str) -> tuple[str, int] | None:
+    # PERF: a keep-alive connection sends the same peer string request after request.
+    try:
+        return _ADDRESSES[text]
+    except KeyError:
+        if len(_ADDRESSES) >= _ADDRESS_CACHE_SIZE:
+            _ADDRESSES.clear()
+        found = _ADDRESSES[text] = _parse_address(text)
+        return found
 
 
 def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> Scope:

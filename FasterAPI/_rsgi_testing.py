@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 
 from FasterAPI._types import Scope
+from FasterAPI.response import status_allows_body
 
 
 class FakeHeaders:
@@ -77,8 +78,10 @@ class FakeProtocol:
         return self.body
 
     async def _iterate(self) -> AsyncIterator[bytes]:
+        # Like Granian: the data, then one empty chunk for the end of the body.
         if self.body:
             yield self.body
+        yield b""
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
@@ -96,10 +99,17 @@ class FakeProtocol:
         self._start(status, headers)
 
     def response_str(self, status: int, headers: list[tuple[str, str]], body: str) -> None:
-        self._start(status, headers)
-        self.chunks.append(body.encode())
+        self.response_bytes(status, headers, body.encode())
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        # Like Granian: the length of a whole body is added when the app gave none
+        # (never to a 1xx, 204 or 304 answer).
+        if (
+            status_allows_body(status)
+            and status != 304
+            and not any(name.lower() == "content-length" for name, _ in headers)
+        ):
+            headers = [*headers, ("content-length", str(len(body)))]
         self._start(status, headers)
         self.chunks.append(bytes(body))
 

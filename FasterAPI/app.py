@@ -28,7 +28,13 @@ from FasterAPI._framing import (
     incomplete_body,
     reject_ambiguous_framing,
 )
-from FasterAPI._rsgi import HTTPBridge, LoopLifespan, WebSocketBridge, http_scope
+from FasterAPI._rsgi import (
+    RSGI_PROTOCOL,
+    HTTPBridge,
+    LoopLifespan,
+    WebSocketBridge,
+    http_scope,
+)
 from FasterAPI._solve import override_plan
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.concurrency import run_in_threadpool
@@ -206,6 +212,8 @@ class Faster(FasterRouter):
             # again, recognised by the marker.
             scope[_INNER] = self
             scope["app"] = self
+            # Middleware may wrap send: answers must go through it.
+            scope.pop(RSGI_PROTOCOL, None)
             if self._lifespan_state is not None:
                 # Before the middleware, which may create scope["state"] itself.
                 scope["state"] = {**self._lifespan_state, **scope.get("state", {})}
@@ -261,7 +269,9 @@ class Faster(FasterRouter):
         state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
         if scope.proto == "http":
             bridge = HTTPBridge(protocol, scope.headers.get("content-length"), scope.http_version)
-            await self(http_scope(scope, state), bridge.receive, bridge.send)
+            asgi_scope = http_scope(scope, state)
+            asgi_scope[RSGI_PROTOCOL] = protocol  # removed again when middleware runs
+            await self(asgi_scope, bridge.receive, bridge.send)
             return
         websocket = WebSocketBridge(protocol)
         try:

@@ -513,3 +513,44 @@ def test_app_lifespan_state_reaches_requests_through_middleware():
 
     with TestClient(app) as client:
         assert client.get("/state").json() == {"db": "up", "has_id": True}
+
+
+def test_middleware_wraps_the_answers_of_fast_routes():
+    app = Faster()
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        response = await call_next(request)
+        response.headers["x-stamped"] = "yes"
+        return response
+
+    @app.get("/json")
+    async def json_route():
+        return {"ok": True}
+
+    @app.get("/text", response_class=PlainTextResponse)
+    async def text_route():
+        return "hi"
+
+    client = TestClient(app)
+    for path, body in (("/json", b'{"ok":true}'), ("/text", b"hi")):
+        response = client.get(path)
+        assert response.headers["x-stamped"] == "yes"
+        assert response.content == body
+        assert response.headers["content-length"] == str(len(body))
+
+
+def test_fast_route_answers_carry_one_content_length_and_type():
+    app = Faster()
+
+    @app.post("/items", status_code=201)
+    async def create(item: dict):
+        return item
+
+    response = TestClient(app).post("/items", json={"a": 1})
+    assert response.status_code == 201
+    assert response.content == b'{"a":1}'
+    assert response.headers.get_list("content-length") == ["7"]
+    assert response.headers.get_list("content-type") == ["application/json"]
+    head = TestClient(app).head("/items")
+    assert head.status_code == 405

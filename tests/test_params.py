@@ -302,3 +302,53 @@ def test_query_optional_with_constraints():
     response = client.get("/p?q=abcd")
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "string_too_long"
+
+
+def test_path_and_query_errors_are_reported_together_with_their_locations():
+    async def handler(item_id: int, limit: int, flag: bool = False):
+        return {"item_id": item_id, "limit": limit, "flag": flag}
+
+    client = serve(handler, "/items/{item_id}")
+    assert client.get("/items/3?limit=4&flag=yes").json() == {
+        "item_id": 3,
+        "limit": 4,
+        "flag": True,
+    }
+    detail = client.get("/items/abc?limit=x").json()["detail"]
+    assert [entry["loc"] for entry in detail] == [["path", "item_id"], ["query", "limit"]]
+    detail = client.get("/items/abc").json()["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [
+        (["path", "item_id"], "int_parsing"),
+        (["query", "limit"], "missing"),
+    ]
+
+
+def test_a_query_key_named_like_a_path_parameter_does_not_replace_it():
+    async def handler(item_id: int, q: str = "-"):
+        return {"item_id": item_id, "q": q}
+
+    client = serve(handler, "/items/{item_id}")
+    assert client.get("/items/5?item_id=7&q=x").json() == {"item_id": 5, "q": "x"}
+
+
+def test_a_query_alias_equal_to_a_path_name_reads_each_from_its_own_source():
+    async def handler(item_id: int, other: Annotated[int, Query(alias="item_id")] = 0):
+        return {"item_id": item_id, "other": other}
+
+    client = serve(handler, "/items/{item_id}")
+    assert client.get("/items/5?item_id=7").json() == {"item_id": 5, "other": 7}
+
+
+def test_path_and_query_in_a_dependency_and_the_handler():
+    from FasterAPI import Depends
+
+    async def page(item_id: int, size: int = 10):
+        return (item_id, size)
+
+    async def handler(item_id: int, got: tuple = Depends(page), q: Optional[str] = None):
+        return {"got": list(got), "q": q, "item_id": item_id}
+
+    client = serve(handler, "/items/{item_id}")
+    assert client.get("/items/2?size=3&q=z").json() == {"got": [2, 3], "q": "z", "item_id": 2}
+    detail = client.get("/items/2?size=big").json()["detail"]
+    assert [entry["loc"] for entry in detail] == [["query", "size"]]
