@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from FasterAPI._compile import combine_sources
+from FasterAPI._fast import FastKind
 from FasterAPI._rsgi import RSGI_PROTOCOL
 from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from FasterAPI.response import Response
 
 if TYPE_CHECKING:
     from FasterAPI.routing import APIRoute
+
 
 Handler = Callable[[Any, Any, Any, Any, dict[str, Any]], Awaitable[None]]
 
@@ -62,7 +64,6 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "ROUTE": route,
         "GENERIC": route.handle_generic,
         "SEND_RESULT": route.send_result,
-        "FAST_BODY": route.fast_body,
         "CONTENT_TYPE": route.fast_content_type,
         "STATUS": route.status_code,
         "MAX": route.max_body_size,
@@ -86,11 +87,14 @@ def generate_handler(route: APIRoute) -> Handler | None:
 def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
     steps = route.flat.steps
     uses_request = any(step.plan.specials for step in steps)
+    # Only parameters and a body can be invalid: without them no error bookkeeping.
+    checked = route.body_plan is not None or any(step.plan.sources for step in steps)
     lines = [
         "if app is not None and app.dependency_overrides:",
         "    return await GENERIC(app, scope, receive, send, path_params)",
-        "errors = None",
     ]
+    if checked:
+        lines.append("errors = None")
     if route.body_plan is not None:
         lines += [
             "ctx = ROUTE.new_context(app, scope, receive, send, path_params)",
@@ -115,7 +119,8 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
             name, value = f"M{index}_{number}", f"v{index}_{number}"
             ns[name] = model
             lines += [
-                f"{value}, e = {name}.load(scope, path_params)",
+                f"{value}, e = {name}.{'load_header' if model.header_single else 'load'}"
+                "(scope, path_params)",
                 "if e:",
                 "    errors = e if errors is None else errors + e",
             ]
@@ -133,33 +138,52 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
             else f"await run_in_threadpool(C{index}, " + (", ".join(arguments) + ")")
         )
         if index == last:
-            lines += [
-                "if errors is not None:",
-                "    raise RequestValidationError(errors)",
-            ]
-            lines += _call_and_send(call, uses_request)
-        else:
+            if checked:
+                lines += ["if errors is not None:", "    raise RequestValidationError(errors)"]
+            lines += _call_and_send(route, call, uses_request, ns)
+        elif checked:
             lines += ["if errors is None:", f"    r{index} = {call}"]
+        else:
+            lines.append(f"r{index} = {call}")
     return lines
 
 
-def _call_and_send(call: str, uses_request: bool) -> list[str]:
-    send = [
-        f"result = {call}",
-        "body = None if isinstance(result, Response) else FAST_BODY(result, STATUS)",
-        "if body is None:",
-        "    await SEND_RESULT(result, scope, receive, send, None)",
-        "else:",
-        "    scope[STARTED] = True",
-        "    rsgi = scope.get(RSGI)",
-        "    if rsgi is not None and scope['method'] != 'HEAD':",
-        "        rsgi.response_bytes(STATUS, RSGI_HEADERS, body)",
-        "    else:",
-        "        await send({'type': 'http.response.start', 'status': STATUS, 'headers':"
-        " [CONTENT_TYPE, (b'content-length', str(len(body)).encode())]})",
-        "        await send({'type': 'http.response.body',"
-        " 'body': b'' if scope['method'] == 'HEAD' else body})",
-    ]
+def _encode_line(route: APIRoute, ns: dict[str, Any]) -> str | None:
+    """The statement turning ``result`` into ``body`` (None: not sent), for fast routes."""
+    kind = route.fast_kind
+    if kind is FastKind.JSON:
+        ns["ENCODE"] = encode_json
+        if route.output.model is None:
+            return "body = None if isinstance(result, Response) else ENCODE(result)"
+        ns["VALIDATE"] = route.output.validate
+        return "body = None if isinstance(result, Response) else ENCODE(VALIDATE(result))"
+    if kind is FastKind.TEXT:
+        ns["CHARSET"] = route.response_class.charset
+        return "body = result.encode(CHARSET) if type(result) is str else None"
+    return None
+
+
+def _call_and_send(route: APIRoute, call: str, uses_request: bool, ns: dict[str, Any]) -> list[str]:
+    encode = _encode_line(route, ns)
+    if encode is None:
+        send = [f"result = {call}", "await SEND_RESULT(result, scope, receive, send, None)"]
+    else:
+        send = [
+            f"result = {call}",
+            encode,
+            "if body is None:",
+            "    await SEND_RESULT(result, scope, receive, send, None)",
+            "else:",
+            "    scope[STARTED] = True",
+            "    rsgi = scope.get(RSGI)",
+            "    if rsgi is not None and scope['method'] != 'HEAD':",
+            "        rsgi.response_bytes(STATUS, RSGI_HEADERS, body)",
+            "    else:",
+            "        await send({'type': 'http.response.start', 'status': STATUS, 'headers':"
+            " [CONTENT_TYPE, (b'content-length', str(len(body)).encode())]})",
+            "        await send({'type': 'http.response.body',"
+            " 'body': b'' if scope['method'] == 'HEAD' else body})",
+        ]
     if not uses_request:
         return send
     return ["try:", *(f"    {line}" for line in send), "finally:", "    await request.close()"]

@@ -179,6 +179,11 @@ class SourceModel:
         if len(fields) == 1 and fields[0].marker.default_factory is None:
             only = fields[0]
             self.single = (only.name, only.alias, only.typed(), only.marker.default)
+        # One plain header: looked up in the raw list directly (see load_header).
+        self.header_single: bytes | None = None
+        plain = not self.sequence_aliases and not self.bool_aliases
+        if source == "header" and self.single and plain:
+            self.header_single = next(iter(self.header_names))
 
     def extract(self, scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
         """The raw inputs of this model from the request (unknown keys are ignored later)."""
@@ -228,6 +233,16 @@ class SourceModel:
         """From the request: the value (one field) or a Struct instance, or the errors."""
         return self.convert_raw(self.extract(scope, path_params))
 
+    def load_header(
+        self, scope: Scope, path_params: dict[str, Any]
+    ) -> tuple[Any, list[dict[str, Any]] | None]:
+        """``load`` for one plain header parameter: no dict of headers is built."""
+        name = self.header_single
+        for key, value in scope["headers"]:
+            if key == name:
+                return self.convert_value(value.decode("latin-1"))
+        return self.convert_value(_ABSENT)
+
     def convert_raw(self, raw: dict[str, Any]) -> tuple[Any, list[dict[str, Any]] | None]:
         single = self.single
         if single is None:
@@ -235,12 +250,14 @@ class SourceModel:
                 return msgspec.convert(raw, self.model, strict=False), None
             except msgspec.ValidationError:
                 return None, self.explain(raw)
-        # PERF: one parameter needs no Struct: convert the value alone (str needs nothing).
-        _, alias, typed, default = single
-        value = raw.get(alias, _ABSENT)
+        return self.convert_value(raw.get(single[1], _ABSENT))
+
+    def convert_value(self, value: Any) -> tuple[Any, list[dict[str, Any]] | None]:
+        """One parameter's raw value (or ``_ABSENT``) converted; it needs no Struct."""
+        _, alias, typed, default = self.single  # type: ignore[misc]
         if value is _ABSENT:
             if default is params.Required:
-                return None, self.explain(raw)
+                return None, self.explain({})
             if isinstance(default, (list, dict, set)):
                 default = default.copy()
             return default, None
@@ -249,7 +266,7 @@ class SourceModel:
         try:
             return msgspec.convert(value, typed, strict=False), None
         except msgspec.ValidationError:
-            return None, self.explain(raw)
+            return None, self.explain({alias: value})
 
     def explain(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
         """Every error in ``raw``, field by field (the slow path, taken only on failure)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -11,9 +10,9 @@ from FasterAPI import params
 from FasterAPI._body import BodyPlan
 from FasterAPI._codegen import generate_handler
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
+from FasterAPI._fast import FastKind, fast_answer_kind
 from FasterAPI._serialize import (
     DEFAULT,
-    JSON_CONTENT_TYPE,
     OutputPlan,
     encode_json,
     resolve_response_model,
@@ -26,7 +25,7 @@ from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
-from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
+from FasterAPI.response import JSONResponse, Response, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
@@ -73,36 +72,6 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
 def _streams(result: Any) -> bool:
     """Does the response produce its body while sending (stream, file), not beforehand?"""
     return isinstance(result, Response) and type(result).__call__ is not Response.__call__
-
-
-class _FastKind(enum.Enum):
-    NONE = 0
-    JSON = 1
-    TEXT = 2
-
-
-def _fast_kind(output: OutputPlan, status_code: int) -> tuple[_FastKind, tuple[bytes, bytes]]:
-    """Whether plain return values can skip building a Response object, and the content type.
-
-    PERF: JSON routes, and text routes (PlainTextResponse/HTMLResponse-like classes that
-    keep Response's rendering) returning a str, send two messages with precomputed headers.
-    """
-    cls = output.response_class
-    if output.filters or not status_allows_body(status_code):
-        return _FastKind.NONE, JSON_CONTENT_TYPE
-    if output.fast_json:
-        return _FastKind.JSON, JSON_CONTENT_TYPE
-    plain = (
-        cls._render is Response._render
-        and cls.__init__ is Response.__init__
-        and cls.__call__ is Response.__call__
-        and cls.media_type is not None
-        and output.model in (None, str)
-    )
-    if not plain:
-        return _FastKind.NONE, JSON_CONTENT_TYPE
-    raw = build_raw_headers(None, cls.media_type, cls.charset, None)
-    return _FastKind.TEXT, raw[0]
 
 
 class APIRoute:
@@ -173,7 +142,7 @@ class APIRoute:
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
         self.flat = FlatPlan(self.plan)
-        self._fast_kind, self.fast_content_type = _fast_kind(self.output, self.status_code)
+        self.fast_kind, self.fast_content_type = fast_answer_kind(self.output, self.status_code)
         generated = generate_handler(self)
         if generated is not None:
             self.handle = generated  # type: ignore[method-assign,assignment]
@@ -322,12 +291,10 @@ class APIRoute:
 
     def fast_body(self, result: Any, status: int) -> bytes | None:
         """The encoded body when the route's fast path applies (JSON, or text from a str)."""
-        kind = self._fast_kind
-        if kind is _FastKind.NONE or (
-            status != self.status_code and not status_allows_body(status)
-        ):
+        kind = self.fast_kind
+        if kind is FastKind.NONE or (status != self.status_code and not status_allows_body(status)):
             return None
-        if kind is _FastKind.JSON:
+        if kind is FastKind.JSON:
             output = self.output
             return encode_json(result if output.model is None else output.validate(result))
         if type(result) is str:

@@ -352,3 +352,21 @@ def test_path_and_query_in_a_dependency_and_the_handler():
     assert client.get("/items/2?size=3&q=z").json() == {"got": [2, 3], "q": "z", "item_id": 2}
     detail = client.get("/items/2?size=big").json()["detail"]
     assert [entry["loc"] for entry in detail] == [["query", "size"]]
+
+
+def test_header_single_parameter_default_first_value_and_error_shape():
+    async def handler(x_count: int = Header(7)):
+        return x_count
+
+    client = serve(handler)
+    assert client.get("/p").json() == 7
+    assert client.get("/p", headers=[("x-count", "1"), ("x-count", "2")]).json() == 1
+    detail = client.get("/p", headers={"x-count": "many"}).json()["detail"]
+    assert detail == [
+        {
+            "type": "int_parsing",
+            "loc": ["header", "x-count"],
+            "msg": detail[0]["msg"],
+            "input": "many",
+        }
+    ]
