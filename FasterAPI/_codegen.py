@@ -95,7 +95,9 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
     ]
     if checked:
         lines.append("errors = None")
-    if route.body_plan is not None:
+    if route.body_plan is not None and not uses_request:
+        lines.append("body_values, errors = await BODY.read_direct(scope, receive, MAX)")
+    elif route.body_plan is not None:
         lines += [
             "ctx = ROUTE.new_context(app, scope, receive, send, path_params)",
             "await BODY.read(ctx)",

@@ -159,7 +159,11 @@ class HTTPBridge:
                     return
                 self.transport = self.protocol.response_stream(self.status, self.headers)
             if body:
-                await self.transport.send_bytes(bytes(body))
+                try:
+                    await self.transport.send_bytes(bytes(body))
+                except Exception as exc:
+                    # The connection is gone: an OSError, as ASGI's send raises then.
+                    raise OSError("The client closed the connection") from exc
         elif kind == "http.response.start":
             self.status = status = message["status"]
             raw = message.get("headers", ())

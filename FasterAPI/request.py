@@ -48,13 +48,19 @@ def check_declared_length(headers: list[tuple[bytes, bytes]], limit: int | None)
         return
     for name, value in headers:
         if name == b"content-length":
-            # RFC 9110: 1*DIGIT (int() would take "+1", "1_0"); no real body has 20 digits.
-            if not value.isdigit() or len(value) > 20:
-                raise HTTPException(400, "Invalid Content-Length header")
-            declared = int(value)
-            if declared > limit:
-                raise body_too_large(limit)
+            check_length_value(value, limit)
             return
+
+
+def check_length_value(value: bytes, limit: int | None) -> None:
+    """400 for a malformed ``Content-Length``, 413 for one over ``limit``."""
+    if limit is None:
+        return
+    # RFC 9110: 1*DIGIT (int() would take "+1", "1_0"); no real body has 20 digits.
+    if not value.isdigit() or len(value) > 20:
+        raise HTTPException(400, "Invalid Content-Length header")
+    if int(value) > limit:
+        raise body_too_large(limit)
 
 
 async def receive_chunk(receive: Receive) -> tuple[bytes, bool]:
@@ -73,6 +79,11 @@ async def read_body(
 ) -> bytes:
     """The whole request body, within ``limit`` (413 as soon as it is crossed)."""
     check_declared_length(headers, limit)
+    return await receive_body(receive, limit)
+
+
+async def receive_body(receive: Receive, limit: int | None) -> bytes:
+    """The body's messages joined, within ``limit`` (the declared length already checked)."""
     # PERF: the common one-message body is returned without a list or a join.
     body, more = await receive_chunk(receive)
     if more:

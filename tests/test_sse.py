@@ -7,6 +7,7 @@ import msgspec
 import pytest
 
 from FasterAPI import Faster, Request
+from FasterAPI._stream import WATCH_DELAY
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.testclient import TestClient
 
@@ -377,13 +378,15 @@ async def test_event_source_response_disconnect_stops_generator(interval):
             request_sent = True
             return {"type": "http.request", "body": b"", "more_body": False}
         await enough.wait()
+        state["noticed_after"] = time.monotonic() - state["enough_at"]
         state["at_disconnect"] = state["count"]
         state["sent_at_disconnect"] = len(sent)
         return {"type": "http.disconnect"}
 
     async def send(message):
         sent.append(message)
-        if sum(m["body"].startswith(b"id: ") for m in sent[1:]) >= 4:
+        if sum(m["body"].startswith(b"id: ") for m in sent[1:]) >= 4 and not enough.is_set():
+            state["enough_at"] = time.monotonic()
             enough.set()
 
     app = events_app(lambda: EventSourceResponse(forever(), ping_interval=interval))
@@ -391,9 +394,11 @@ async def test_event_source_response_disconnect_stops_generator(interval):
         await app(http_scope(), receive, send)
 
     assert state["finally"] is True
-    assert state["at_disconnect"] == 4
-    assert state["count"] == 4
-    assert len(sent) == state["sent_at_disconnect"]  # no event or ping after the disconnect
+    # Seen within WATCH_DELAY of the client leaving (after 4 events); then nothing more.
+    assert state["noticed_after"] <= WATCH_DELAY + 0.1
+    assert state["at_disconnect"] >= 4
+    assert state["count"] == state["at_disconnect"]
+    assert len(sent) == state["sent_at_disconnect"]  # no event or ping after it was seen
     assert all(m["more_body"] for m in sent[1:])
     await anyio.sleep(0.05)  # and the ping task is gone too
     assert len(sent) == state["sent_at_disconnect"]

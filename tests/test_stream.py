@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from FasterAPI import BackgroundTasks, Faster, Middleware, StreamingResponse
+from FasterAPI._stream import WATCH_DELAY
 from FasterAPI.background import BackgroundTask
 from FasterAPI.testclient import TestClient
 
@@ -43,6 +44,8 @@ class Peer:
         self.leave_after = leave_after
         self.on_leave = on_leave
         self.bodies_at_disconnect = None
+        self.enough_at = None
+        self.noticed_after = None
         self.request_sent = False
         self.enough = anyio.Event()
 
@@ -53,6 +56,7 @@ class Peer:
         if self.leave_after is None:
             await anyio.sleep_forever()
         await self.enough.wait()
+        self.noticed_after = time.monotonic() - self.enough_at
         self.bodies_at_disconnect = len(self.bodies())
         if self.on_leave is not None:
             self.on_leave()
@@ -61,6 +65,8 @@ class Peer:
     async def send(self, message):
         self.messages.append(message)
         if self.leave_after is not None and len(self.bodies()) >= self.leave_after:
+            if not self.enough.is_set():
+                self.enough_at = time.monotonic()
             self.enough.set()
 
     def bodies(self):
@@ -298,9 +304,12 @@ async def test_streaming_response_disconnect_stops_async_generator():
         await app(http_scope(), peer.receive, peer.send)
 
     assert state["finally"] is True
-    assert state["at_disconnect"] == 5
-    assert state["count"] == state["at_disconnect"]  # nothing produced after the disconnect
-    assert len(peer.bodies()) == peer.bodies_at_disconnect == 5  # nor sent
+    # The client leaves after 5 chunks; a stream starts watching for that once it has run
+    # WATCH_DELAY, and stops at once when it sees it.
+    assert peer.noticed_after <= WATCH_DELAY + 0.1
+    assert state["at_disconnect"] >= 5
+    assert state["count"] == state["at_disconnect"]  # nothing produced after it was seen
+    assert len(peer.bodies()) == peer.bodies_at_disconnect  # nor sent
     assert all(more for _, more in peer.bodies())  # no final message to a gone client
     assert state["background"] is False
 

@@ -15,7 +15,11 @@ from FasterAPI.contrib.sqlalchemy import sqlalchemy_session_dependency
 
 DATABASE_URL = os.environ.get("DEMO_DATABASE_URL", "sqlite+aiosqlite:///./demo.db")
 
-engine = create_async_engine(DATABASE_URL)
+# SQLite has one writer: a fixed set of connections that requests wait for, rather than
+# extra ones opened and closed under load (each aiosqlite connection is a thread).
+_SQLITE_FILE = DATABASE_URL.startswith("sqlite") and ":memory:" not in DATABASE_URL
+_POOL = {"pool_size": 8, "max_overflow": 0} if _SQLITE_FILE else {}
+engine = create_async_engine(DATABASE_URL, **_POOL)
 Session = async_sessionmaker(engine, expire_on_commit=False)
 SessionDep = Annotated[AsyncSession, Depends(sqlalchemy_session_dependency(Session))]
 
