@@ -10,6 +10,7 @@ import msgspec
 from FasterAPI._compile import Field
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import get_header
+from FasterAPI._rsgi import RSGI_BRIDGE
 from FasterAPI._types import Receive, Scope
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.request import check_length_value, receive_body
@@ -86,6 +87,11 @@ class BodyPlan:
                 length = value
         if length is not None:
             check_length_value(length, limit)
+            bridge = scope.get(RSGI_BRIDGE)
+            if bridge is not None and length.isdigit():
+                body = await bridge.read_declared(int(length))
+                if body is not None:
+                    return self.decode(content_type, body)
         return self.decode(content_type, await receive_body(receive, limit))
 
     def decode(

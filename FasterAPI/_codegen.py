@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from FasterAPI._compile import combine_sources
 from FasterAPI._fast import FastKind
-from FasterAPI._rsgi import RSGI_PROTOCOL
+from FasterAPI._rsgi import RSGI_BRIDGE
 from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError
@@ -69,7 +69,7 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "MAX": route.max_body_size,
         "BODY": route.body_plan,
         "STARTED": "fasterapi.response_started",
-        "RSGI": RSGI_PROTOCOL,
+        "RSGI": RSGI_BRIDGE,
         # Granian adds the content-length of a response_bytes body itself.
         "RSGI_HEADERS": [tuple(part.decode("latin-1") for part in route.fast_content_type)],
     }
@@ -179,7 +179,7 @@ def _call_and_send(route: APIRoute, call: str, uses_request: bool, ns: dict[str,
             "    scope[STARTED] = True",
             "    rsgi = scope.get(RSGI)",
             "    if rsgi is not None and scope['method'] != 'HEAD':",
-            "        rsgi.response_bytes(STATUS, RSGI_HEADERS, body)",
+            "        rsgi.protocol.response_bytes(STATUS, RSGI_HEADERS, body)",
             "    else:",
             "        await send({'type': 'http.response.start', 'status': STATUS, 'headers':"
             " [CONTENT_TYPE, (b'content-length', str(len(body)).encode())]})",

@@ -14,15 +14,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from FasterAPI._types import Message, Scope
+from FasterAPI.request import ClientDisconnect
 
 ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
 
 _EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
+_ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 _WHOLE_BODY_LIMIT = 1024 * 1024
 
-RSGI_PROTOCOL = "fasterapi.rsgi"
-"""Scope key: the RSGI protocol object, present when nothing wraps the app's ``send``, so
-a fixed body may go out with one ``response_bytes`` call instead of two ASGI messages."""
+RSGI_BRIDGE = "fasterapi.rsgi"
+"""Scope key: the request's ``HTTPBridge``, present when nothing wraps the app's
+``receive``/``send``, so a fixed body may go out with one ``response_bytes`` call instead
+of two ASGI messages, a stream straight to the RSGI transport, a body come in at once."""
 
 _ADDRESSES: dict[str, tuple[str, int] | None] = {}
 _ADDRESS_CACHE_SIZE = 4096
@@ -53,7 +56,7 @@ def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> 
     path: str = scope.path
     return {
         "type": kind,
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "asgi": _ASGI_VERSION,
         "http_version": scope.http_version,
         "method": scope.method,
         "scheme": scope.scheme,
@@ -87,28 +90,11 @@ class BrokenBody(Exception):
 class HTTPBridge:
     """``receive``/``send`` for one RSGI HTTP request."""
 
-    __slots__ = (
-        "chunks",
-        "done",
-        "headers",
-        "http1",
-        "protocol",
-        "status",
-        "transport",
-        "whole",
-    )
+    __slots__ = ("chunks", "done", "headers", "protocol", "scope", "status", "transport")
 
-    def __init__(
-        self, protocol: Any, declared_length: str | None = None, http_version: str = "1.1"
-    ) -> None:
+    def __init__(self, protocol: Any, scope: Any) -> None:
         self.protocol = protocol
-        self.http1 = http_version.startswith("1")
-        # PERF: a body of known, modest size is read with one ``await protocol()``.
-        self.whole = (
-            declared_length is not None
-            and declared_length.isdigit()
-            and int(declared_length) <= _WHOLE_BODY_LIMIT
-        )
+        self.scope = scope
         self.status = 200
         self.headers: list[tuple[str, str]] = []
         self.transport: Any = None
@@ -127,12 +113,24 @@ class HTTPBridge:
         await self.protocol.client_disconnect()
         return {"type": "http.disconnect"}
 
+    async def read_declared(self, length: int) -> bytes | None:
+        """PERF: a body of modest declared length with one await; None: stream it instead."""
+        if length > _WHOLE_BODY_LIMIT or self.chunks is not None or self.done:
+            return None
+        self.done = True
+        try:
+            return bytes(await self.protocol())
+        except Exception as exc:  # the client left, or sent less than it declared
+            raise ClientDisconnect() from exc
+
     async def _read(self) -> Message:
-        if self.whole:
-            self.done = True
-            body = bytes(await self.protocol())
-            return {"type": "http.request", "body": body, "more_body": False}
         if self.chunks is None:
+            # PERF: a body of known, modest size is read with one ``await protocol()``.
+            declared = self.scope.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) <= _WHOLE_BODY_LIMIT:
+                self.done = True
+                body = bytes(await self.protocol())
+                return {"type": "http.request", "body": body, "more_body": False}
             self.chunks = aiter(self.protocol)
         chunk = await _next_chunk(self.chunks)
         while chunk is not None and not chunk:
@@ -142,7 +140,7 @@ class HTTPBridge:
             # own end. HTTP/1.1 has no empty data chunks, so there the others are
             # refused (HTTP/2 may send empty DATA frames: they are skipped).
             chunk = await _next_chunk(self.chunks)
-            if chunk is not None and self.http1:
+            if chunk is not None and self.scope.http_version.startswith("1"):
                 raise BrokenBody()
         if chunk is None:
             self.done = True

@@ -29,7 +29,7 @@ from FasterAPI._framing import (
     reject_ambiguous_framing,
 )
 from FasterAPI._rsgi import (
-    RSGI_PROTOCOL,
+    RSGI_BRIDGE,
     HTTPBridge,
     LoopLifespan,
     WebSocketBridge,
@@ -213,7 +213,7 @@ class Faster(FasterRouter):
             scope[_INNER] = self
             scope["app"] = self
             # Middleware may wrap send: answers must go through it.
-            scope.pop(RSGI_PROTOCOL, None)
+            scope.pop(RSGI_BRIDGE, None)
             if self._lifespan_state is not None:
                 # Before the middleware, which may create scope["state"] itself.
                 scope["state"] = {**self._lifespan_state, **scope.get("state", {})}
@@ -268,9 +268,9 @@ class Faster(FasterRouter):
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
         if scope.proto == "http":
-            bridge = HTTPBridge(protocol, scope.headers.get("content-length"), scope.http_version)
+            bridge = HTTPBridge(protocol, scope)
             asgi_scope = http_scope(scope, state)
-            asgi_scope[RSGI_PROTOCOL] = protocol  # removed again when middleware runs
+            asgi_scope[RSGI_BRIDGE] = bridge  # removed again when middleware runs
             await self(asgi_scope, bridge.receive, bridge.send)
             return
         websocket = WebSocketBridge(protocol)

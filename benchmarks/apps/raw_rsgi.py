@@ -4,8 +4,8 @@ The RSGI twin of ``raw_asgi.py``: the same endpoints, answering byte for byte al
 the same per-request work (find the route, convert the path and query values, decode and
 validate the JSON body with msgspec, read the header, encode the JSON answer) and nothing
 general. It talks to Granian's protocol object directly: one ``response_bytes`` call per
-fixed body, ``response_stream`` for the stream. FasterAPI on Granian RSGI is quoted as a
-fraction of this app's throughput.
+fixed body, ``response_stream`` for the stream and SSE, ``response_file`` for the file.
+FasterAPI on Granian RSGI is quoted as a fraction of this app's throughput.
 
 Serve it with ``granian --interface rsgi apps.raw_rsgi:app`` (it has no ASGI side).
 """
@@ -16,7 +16,18 @@ from urllib.parse import unquote_plus
 
 import msgspec
 
-from apps.common import STREAM_CHUNK, STREAM_CHUNK_COUNT, STREAM_MEDIA_TYPE, TEXT, TOKEN_HEADER
+from apps.common import (
+    FILE_MEDIA_TYPE,
+    FILE_PATH,
+    FILE_SIZE,
+    SSE_EVENT_COUNT,
+    SSE_MEDIA_TYPE,
+    STREAM_CHUNK,
+    STREAM_CHUNK_COUNT,
+    STREAM_MEDIA_TYPE,
+    TEXT,
+    TOKEN_HEADER,
+)
 
 NAME = "raw RSGI"
 
@@ -107,7 +118,24 @@ async def stream(scope, protocol) -> None:
         await transport.send_bytes(STREAM_CHUNK)
 
 
+_FILE_HEADERS = [("content-type", FILE_MEDIA_TYPE), ("content-length", str(FILE_SIZE))]
+_SSE = ("content-type", SSE_MEDIA_TYPE)
+_EVENTS = [b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)]
+
+
+async def file(scope, protocol) -> None:
+    protocol.response_file(200, _FILE_HEADERS, str(FILE_PATH))
+
+
+async def sse(scope, protocol) -> None:
+    transport = protocol.response_stream(200, [_SSE])
+    for event in _EVENTS:
+        await transport.send_bytes(event)
+
+
 _STATIC = {
+    ("GET", "/file"): file,
+    ("GET", "/sse"): sse,
     ("GET", "/health"): health,
     ("POST", "/items"): create_item,
     ("GET", "/deps"): deps,
