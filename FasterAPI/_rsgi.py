@@ -52,9 +52,12 @@ def _address(text: str) -> tuple[str, int] | None:
         return found
 
 
-def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> Scope:
+def http_scope(
+    scope: Any, state: dict[str, Any] | None, kind: str = "http", bridge: Any = None
+) -> Scope:
+    """The ASGI scope of an RSGI one (``state`` only when the lifespan has some)."""
     path: str = scope.path
-    return {
+    asgi_scope = {
         "type": kind,
         "asgi": _ASGI_VERSION,
         "http_version": scope.http_version,
@@ -70,9 +73,14 @@ def http_scope(scope: Any, state: dict[str, Any] | None, kind: str = "http") -> 
         ],
         "client": _address(scope.client),
         "server": _address(scope.server),
-        "state": dict(state) if state else {},
         "extensions": _EXTENSIONS,
+        RSGI_BRIDGE: bridge,
     }
+    if bridge is None:
+        del asgi_scope[RSGI_BRIDGE]
+    if state:
+        asgi_scope["state"] = dict(state)
+    return asgi_scope
 
 
 async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes | None:

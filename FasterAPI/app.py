@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
@@ -265,14 +265,22 @@ class Faster(FasterRouter):
 
     # -- RSGI (Granian) ------------------------------------------------------------------
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+    def __rsgi__(self, scope: Any, protocol: Any) -> Coroutine[Any, Any, None]:
+        """Granian's RSGI entry point: it awaits what this returns.
+
+        PERF: a plain function handing back the ASGI call's coroutine, so an HTTP request
+        runs one coroutine frame fewer than an ``async def`` wrapper would.
+        """
         state = self._rsgi_lifespan.state if self._rsgi_lifespan is not None else None
         if scope.proto == "http":
             bridge = HTTPBridge(protocol, scope)
-            asgi_scope = http_scope(scope, state)
-            asgi_scope[RSGI_BRIDGE] = bridge  # removed again when middleware runs
-            await self(asgi_scope, bridge.receive, bridge.send)
-            return
+            # The bridge goes in the scope; removed again when middleware runs.
+            return self(http_scope(scope, state, "http", bridge), bridge.receive, bridge.send)
+        return self._serve_rsgi_websocket(scope, protocol, state)
+
+    async def _serve_rsgi_websocket(
+        self, scope: Any, protocol: Any, state: dict[str, Any] | None
+    ) -> None:
         websocket = WebSocketBridge(protocol)
         try:
             await self(http_scope(scope, state, "websocket"), websocket.receive, websocket.send)
