@@ -28,7 +28,7 @@ RSGI_BRIDGE = "fasterapi.rsgi"
 of two ASGI messages, a stream straight to the RSGI transport, a body come in at once."""
 
 _ADDRESSES: dict[str, tuple[str, int] | None] = {}
-_ADDRESS_CACHE_SIZE = 4096
+_ADDRESS_CACHE_SIZE = 256  # ~250 bytes an entry; cleared whole when full
 
 
 def _parse_address(text: str) -> tuple[str, int] | None:

@@ -361,6 +361,8 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print the summary as Markdown")
     parser.add_argument("--verbose", action="store_true", help="print the server logs")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the server under test is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     args.wrk = shutil.which("wrk")
     if args.wrk is None:
         print("wrk is not installed (scripts/install-system-deps installs it)", file=sys.stderr)
