@@ -34,6 +34,5 @@ FILE_PATH = _write_file()
 SSE_EVENT_COUNT = 100
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 # Each event: "event: tick", "id: N", 'data: {"n":N}'.
-SSE_BODY = b"".join(
-    b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)
-)
+SSE_EVENTS = [b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)]
+SSE_BODY = b"".join(SSE_EVENTS)

@@ -16,7 +16,7 @@ from apps.common import (
     FILE_MEDIA_TYPE,
     FILE_PATH,
     FILE_SIZE,
-    SSE_EVENT_COUNT,
+    SSE_EVENTS,
     SSE_MEDIA_TYPE,
     STREAM_CHUNK,
     STREAM_CHUNK_COUNT,
@@ -140,7 +140,6 @@ _FILE_HEADERS = [
     (b"content-length", str(FILE_SIZE).encode()),
 ]
 _SSE = (b"content-type", SSE_MEDIA_TYPE.encode())
-_EVENTS = [b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)]
 
 
 async def file(scope, receive, send) -> None:
@@ -152,7 +151,7 @@ async def file(scope, receive, send) -> None:
 
 async def sse(scope, receive, send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [_SSE]})
-    for event in _EVENTS:
+    for event in SSE_EVENTS:
         await send({"type": "http.response.body", "body": event, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 

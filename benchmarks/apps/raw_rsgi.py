@@ -20,7 +20,7 @@ from apps.common import (
     FILE_MEDIA_TYPE,
     FILE_PATH,
     FILE_SIZE,
-    SSE_EVENT_COUNT,
+    SSE_EVENTS,
     SSE_MEDIA_TYPE,
     STREAM_CHUNK,
     STREAM_CHUNK_COUNT,
@@ -120,7 +120,6 @@ async def stream(scope, protocol) -> None:
 
 _FILE_HEADERS = [("content-type", FILE_MEDIA_TYPE), ("content-length", str(FILE_SIZE))]
 _SSE = ("content-type", SSE_MEDIA_TYPE)
-_EVENTS = [b'event: tick\nid: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(SSE_EVENT_COUNT)]
 
 
 async def file(scope, protocol) -> None:
@@ -129,7 +128,7 @@ async def file(scope, protocol) -> None:
 
 async def sse(scope, protocol) -> None:
     transport = protocol.response_stream(200, [_SSE])
-    for event in _EVENTS:
+    for event in SSE_EVENTS:
         await transport.send_bytes(event)
 
 
