@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from FasterAPI._compile import combine_sources
 from FasterAPI._fast import FastKind
-from FasterAPI._rsgi import RSGI_BRIDGE
+from FasterAPI._rsgi import RSGI_BRIDGE, str_headers
 from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError
@@ -71,7 +71,7 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "STARTED": "fasterapi.response_started",
         "RSGI": RSGI_BRIDGE,
         # Granian adds the content-length of a response_bytes body itself.
-        "RSGI_HEADERS": [tuple(part.decode("latin-1") for part in route.fast_content_type)],
+        "RSGI_HEADERS": str_headers([route.fast_content_type]),
     }
     lines = _body_lines(route, namespace)
     source = "async def handle(app, scope, receive, send, path_params):\n" + "\n".join(

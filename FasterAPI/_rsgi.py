@@ -10,7 +10,7 @@ through ``response_stream``, a whole file through ``response_file`` (offered as 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from FasterAPI._types import Message, Scope
@@ -83,6 +83,11 @@ def http_scope(
     return asgi_scope
 
 
+def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """ASGI's byte-string header pairs as the ``str`` pairs RSGI takes."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+
+
 async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes | None:
     # Not anext(chunks, None): Granian's iterator aborts the worker when wrapped that way.
     try:
@@ -135,10 +140,10 @@ class HTTPBridge:
         if self.chunks is None:
             # PERF: a body of known, modest size is read with one ``await protocol()``.
             declared = self.scope.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) <= _WHOLE_BODY_LIMIT:
-                self.done = True
-                body = bytes(await self.protocol())
-                return {"type": "http.request", "body": body, "more_body": False}
+            if declared is not None and declared.isdigit():
+                body = await self.read_declared(int(declared))
+                if body is not None:
+                    return {"type": "http.request", "body": body, "more_body": False}
             self.chunks = aiter(self.protocol)
         chunk = await _next_chunk(self.chunks)
         while chunk is not None and not chunk:
@@ -173,9 +178,7 @@ class HTTPBridge:
         elif kind == "http.response.start":
             self.status = status = message["status"]
             raw = message.get("headers", ())
-            self.headers = [
-                (name.decode("latin-1"), value.decode("latin-1")) for name, value in raw
-            ]
+            self.headers = str_headers(raw)
             if status >= 200 and status not in (204, 304):
                 for name, _ in raw:
                     if name == b"content-length":

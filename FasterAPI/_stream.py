@@ -11,7 +11,7 @@ import anyio.abc
 import anyio.lowlevel
 import anyio.to_thread
 
-from FasterAPI._rsgi import RSGI_BRIDGE
+from FasterAPI._rsgi import RSGI_BRIDGE, str_headers
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
 from FasterAPI.concurrency import iterate_in_threadpool
@@ -96,10 +96,7 @@ class StreamingResponse(Response):
 
     async def _stream_rsgi(self, protocol: Any, task: asyncio.Task[Any], receive: Receive) -> None:
         """PERF: on Granian's RSGI each chunk goes straight to the stream transport."""
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers
-        ]
-        transport = protocol.response_stream(self.status_code, headers)
+        transport = protocol.response_stream(self.status_code, str_headers(self.raw_headers))
         chunks = aiter(self.content)  # type: ignore[arg-type]
         completed = await self._stream_on_asyncio(task, chunks, receive, None, transport)
         if completed and self.background is not None:

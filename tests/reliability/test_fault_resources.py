@@ -97,6 +97,7 @@ class Peer:
     @property
     def status(self):
         starts = [m["status"] for m in self.sent if m["type"] == "http.response.start"]
+        assert len(starts) <= 1, f"http.response.start sent twice: {self.sent}"
         return starts[0] if starts else None
 
 
@@ -181,12 +182,6 @@ def test_fault_upload_completes_and_releases_spooled_files(resources):
     resources.assert_clean()
 
 
-def peer_status(peer) -> int:
-    starts = [m["status"] for m in peer.sent if m["type"] == "http.response.start"]
-    assert len(starts) == 1, peer.sent
-    return starts[0]
-
-
 @pytest.mark.parametrize("cut_after", [1, 9, 12])
 def test_fault_disconnect_mid_upload_releases_spooled_files(resources, cut_after):
     # 256 KiB messages: after 9 the first file is on disk; after 12 the second one is too.
@@ -194,7 +189,7 @@ def test_fault_disconnect_mid_upload_releases_spooled_files(resources, cut_after
     peer = Peer(upload_body(), cut_after=cut_after)
     peer.gone.set()
     assert run_counting_tasks(upload_app(events), scope(), peer) == 0
-    assert peer_status(peer) == 400  # a broken body; dropped when the client is gone
+    assert peer.status == 400  # a broken body; dropped when the client is gone
     assert events == []  # neither the handler nor the dependency ran
     resources.assert_clean()
 
@@ -203,7 +198,7 @@ def test_fault_disconnect_mid_upload_through_request_form_releases_files(resourc
     peer = Peer(upload_body(), cut_after=12)
     peer.gone.set()
     assert run_counting_tasks(upload_app([]), scope(path="/raw"), peer) == 0
-    assert peer_status(peer) == 400
+    assert peer.status == 400
     resources.assert_clean()
 
 
