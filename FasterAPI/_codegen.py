@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from FasterAPI._compile import combine_sources
 from FasterAPI._fast import FastKind
-from FasterAPI._rsgi import RSGI_BRIDGE, str_headers
+from FasterAPI._rsgi import str_headers
+from FasterAPI._rsgi_scope import RSGI_BRIDGE
 from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError

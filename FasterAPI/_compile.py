@@ -19,6 +19,7 @@ import msgspec
 from FasterAPI import params
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import parse_query, pick_headers, read_cookies
+from FasterAPI._rsgi_scope import RSGIScope
 from FasterAPI._types import Scope
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.request import HTTPConnection, Request
@@ -238,6 +239,10 @@ class SourceModel:
     ) -> tuple[Any, list[dict[str, Any]] | None]:
         """``load`` for one plain header parameter: no dict of headers is built."""
         name = self.header_single
+        if type(scope) is RSGIScope:
+            found = scope.header(name.decode("latin-1"))  # type: ignore[union-attr]
+            if found is not None:
+                return self.convert_value(found)
         for key, value in scope["headers"]:
             if key == name:
                 return self.convert_value(value.decode("latin-1"))

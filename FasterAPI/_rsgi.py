@@ -18,69 +18,7 @@ from FasterAPI.request import ClientDisconnect
 
 ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
 
-_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
-_ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 _WHOLE_BODY_LIMIT = 1024 * 1024
-
-RSGI_BRIDGE = "fasterapi.rsgi"
-"""Scope key: the request's ``HTTPBridge``, present when nothing wraps the app's
-``receive``/``send``, so a fixed body may go out with one ``response_bytes`` call instead
-of two ASGI messages, a stream straight to the RSGI transport, a body come in at once."""
-
-_ADDRESSES: dict[str, tuple[str, int] | None] = {}
-_ADDRESS_CACHE_SIZE = 256  # ~250 bytes an entry; cleared whole when full
-
-
-def _parse_address(text: str) -> tuple[str, int] | None:
-    host, _, port = text.rpartition(":")
-    if not host:
-        return None
-    try:
-        return host.strip("[]"), int(port)
-    except ValueError:
-        return None
-
-
-def _address(text: str) -> tuple[str, int] | None:
-    # PERF: a keep-alive connection sends the same peer string request after request.
-    try:
-        return _ADDRESSES[text]
-    except KeyError:
-        if len(_ADDRESSES) >= _ADDRESS_CACHE_SIZE:
-            _ADDRESSES.clear()
-        found = _ADDRESSES[text] = _parse_address(text)
-        return found
-
-
-def http_scope(
-    scope: Any, state: dict[str, Any] | None, kind: str = "http", bridge: Any = None
-) -> Scope:
-    """The ASGI scope of an RSGI one (``state`` only when the lifespan has some)."""
-    path: str = scope.path
-    asgi_scope = {
-        "type": kind,
-        "asgi": _ASGI_VERSION,
-        "http_version": scope.http_version,
-        "method": scope.method,
-        "scheme": scope.scheme,
-        "path": path,
-        "raw_path": path.encode("utf-8"),
-        "root_path": "",
-        "query_string": scope.query_string.encode("latin-1"),
-        "headers": [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in scope.headers.items()
-        ],
-        "client": _address(scope.client),
-        "server": _address(scope.server),
-        "extensions": _EXTENSIONS,
-        RSGI_BRIDGE: bridge,
-    }
-    if bridge is None:
-        del asgi_scope[RSGI_BRIDGE]
-    if state:
-        asgi_scope["state"] = dict(state)
-    return asgi_scope
 
 
 def str_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

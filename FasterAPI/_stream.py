@@ -11,7 +11,8 @@ import anyio.abc
 import anyio.lowlevel
 import anyio.to_thread
 
-from FasterAPI._rsgi import RSGI_BRIDGE, str_headers
+from FasterAPI._rsgi import str_headers
+from FasterAPI._rsgi_scope import RSGI_BRIDGE
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
 from FasterAPI.concurrency import iterate_in_threadpool

@@ -28,13 +28,8 @@ from FasterAPI._framing import (
     incomplete_body,
     reject_ambiguous_framing,
 )
-from FasterAPI._rsgi import (
-    RSGI_BRIDGE,
-    HTTPBridge,
-    LoopLifespan,
-    WebSocketBridge,
-    http_scope,
-)
+from FasterAPI._rsgi import HTTPBridge, LoopLifespan, WebSocketBridge
+from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope, complete_scope, http_scope
 from FasterAPI._solve import override_plan
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.concurrency import run_in_threadpool
@@ -210,6 +205,7 @@ class Faster(FasterRouter):
         if middleware is not None and scope.get(_INNER) is not self:
             # With user middleware the stack runs first; its innermost app is this app
             # again, recognised by the marker.
+            complete_scope(scope)
             scope[_INNER] = self
             scope["app"] = self
             # Middleware may wrap send: answers must go through it.
@@ -235,17 +231,10 @@ class Faster(FasterRouter):
         if scope.get("root_path"):
             path = route_path(scope)
         try:
-            headers = scope["headers"]
-            # PERF: one pass over the header block: size cap, ambiguous framing.
-            size = 0
-            for name, value in headers:
-                size += len(name) + len(value)
-                if name == b"transfer-encoding":
-                    reject_ambiguous_framing(headers)
-            if size > (self.max_header_bytes or size) or len(headers) > (
-                self.max_request_headers or len(headers)
-            ):
-                raise headers_too_large(len(headers), size)
+            if type(scope) is RSGIScope and scope.rsgi is not None:
+                scope.check_framing(self.max_request_headers, self.max_header_bytes)
+            else:
+                self._check_framing(scope["headers"])
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
             if route is not None:
@@ -262,6 +251,18 @@ class Faster(FasterRouter):
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
             await self._handle_exception(exc, scope, receive, send, middleware is None)
+
+    def _check_framing(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """One pass over the header block: size cap, ambiguous framing."""
+        size = 0
+        for name, value in headers:
+            size += len(name) + len(value)
+            if name == b"transfer-encoding":
+                reject_ambiguous_framing(headers)
+        if size > (self.max_header_bytes or size) or len(headers) > (
+            self.max_request_headers or len(headers)
+        ):
+            raise headers_too_large(len(headers), size)
 
     # -- RSGI (Granian) ------------------------------------------------------------------
 
@@ -282,8 +283,10 @@ class Faster(FasterRouter):
         self, scope: Any, protocol: Any, state: dict[str, Any] | None
     ) -> None:
         websocket = WebSocketBridge(protocol)
+        asgi_scope = http_scope(scope, state, "websocket")
+        asgi_scope.complete()
         try:
-            await self(http_scope(scope, state, "websocket"), websocket.receive, websocket.send)
+            await self(asgi_scope, websocket.receive, websocket.send)
         finally:
             websocket.finish()
 
@@ -334,6 +337,7 @@ class Faster(FasterRouter):
         if self.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
             if table.has_path(other):
+                complete_scope(scope)
                 url = URL(scope=scope)
                 target = scope.get("root_path", "") + other
                 location = str(url.replace(path=target))

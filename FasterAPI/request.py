@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from FasterAPI._rsgi_scope import complete_scope
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.datastructures import (
     URL,
@@ -105,6 +106,7 @@ class HTTPConnection(Mapping[str, Any]):
     """What HTTP requests and websockets share: URL, headers, query, cookies, client, state."""
 
     def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
+        complete_scope(scope)
         self.scope = scope
         self._receive = receive
         self._headers: Headers | None = None

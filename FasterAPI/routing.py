@@ -11,6 +11,7 @@ from FasterAPI._body import BodyPlan
 from FasterAPI._codegen import generate_handler
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._fast import FastKind, fast_answer_kind
+from FasterAPI._rsgi_scope import complete_scope
 from FasterAPI._serialize import (
     DEFAULT,
     OutputPlan,
@@ -60,6 +61,8 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
         scope[RESPONSE_STARTED] = True
         await response(scope, receive, send)
         return
+
+    complete_scope(scope)  # a response class of the app's own may read any key
 
     async def tracking_send(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -379,6 +382,7 @@ class Mount:
         return path == prefix or path.startswith(prefix + "/") or not prefix
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        complete_scope(scope)
         child = dict(scope)
         child["root_path"] = scope.get("root_path", "") + self.path
         if not _path_carries_root(scope):

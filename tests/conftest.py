@@ -19,6 +19,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_request",
     "test_response",
     "test_routing",
+    "test_scope_keys",
     "test_sse",
     "test_staticfiles",
     "test_stream",

@@ -1,0 +1,137 @@
+"""The ASGI scope of a Granian RSGI request, converted lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from FasterAPI._framing import headers_too_large, reject_ambiguous_framing
+from FasterAPI._types import Scope
+
+RSGI_BRIDGE = "fasterapi.rsgi"
+"""Scope key: the request's ``HTTPBridge``, present when nothing wraps the app's
+``receive``/``send``, so a fixed body may go out with one ``response_bytes`` call instead
+of two ASGI messages, a stream straight to the RSGI transport, a body come in at once."""
+
+_EXTENSIONS: dict[str, dict[str, Any]] = {"http.response.pathsend": {}}
+_ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+
+_ADDRESSES: dict[str, tuple[str, int] | None] = {}
+_ADDRESS_CACHE_SIZE = 256  # ~250 bytes an entry; cleared whole when full
+
+
+def _parse_address(text: str) -> tuple[str, int] | None:
+    host, _, port = text.rpartition(":")
+    if not host:
+        return None
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        return None
+
+
+def _address(text: str) -> tuple[str, int] | None:
+    # PERF: a keep-alive connection sends the same peer string request after request.
+    try:
+        return _ADDRESSES[text]
+    except KeyError:
+        if len(_ADDRESSES) >= _ADDRESS_CACHE_SIZE:
+            _ADDRESSES.clear()
+        found = _ADDRESSES[text] = _parse_address(text)
+        return found
+
+
+def _ascii_headers(scope: Any) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in scope.headers.items()
+    ]
+
+
+_LAZY_KEYS: dict[str, Callable[[Any], Any]] = {
+    "headers": _ascii_headers,
+    "client": lambda scope: _address(scope.client),
+    "server": lambda scope: _address(scope.server),
+    "raw_path": lambda scope: scope.path.encode("utf-8"),
+    "scheme": lambda scope: scope.scheme,
+    "http_version": lambda scope: scope.http_version,
+}
+
+
+class RSGIScope(dict[str, Any]):
+    """The ASGI scope of an RSGI request.
+
+    PERF: the keys that cost the most to convert from Granian's scope object (headers,
+    addresses, ``raw_path``, ``scheme``, ``http_version``: about 1 us with a few headers)
+    are filled when first read with ``scope[key]``. ``complete()`` fills them all; it runs
+    before the scope reaches code that may use ``get``, ``in`` or a copy: middleware,
+    mounts, ``Request`` objects, response classes of the app's own.
+    """
+
+    __slots__ = ("rsgi",)
+
+    rsgi: Any
+    """Granian's scope while keys are missing; None once the scope is complete."""
+
+    def __missing__(self, key: str) -> Any:
+        convert = _LAZY_KEYS.get(key)
+        if convert is None or self.rsgi is None:
+            raise KeyError(key)
+        value = self[key] = convert(self.rsgi)
+        return value
+
+    def complete(self) -> None:
+        source = self.rsgi
+        if source is not None:
+            self.rsgi = None
+            for key, convert in _LAZY_KEYS.items():
+                if key not in self:
+                    self[key] = convert(source)
+
+    def check_framing(self, max_count: int | None, max_bytes: int | None) -> None:
+        """``check_framing`` on Granian's header map, without converting the headers."""
+        headers = self.rsgi.headers
+        if "transfer-encoding" in headers:
+            reject_ambiguous_framing(self["headers"])
+        names = headers.keys()
+        size = len("".join(names)) + len("".join(headers.values()))
+        if size > (max_bytes or size) or len(names) > (max_count or len(names)):
+            raise headers_too_large(len(names), size)
+
+    def header(self, name: str) -> str | None:
+        """PERF: the first value of a header, read from Granian's map while the scope is
+        incomplete; None when absent there or when only a conversion can tell."""
+        source = self.rsgi
+        if source is None:
+            return None
+        value: str | None = source.headers.get(name)
+        return value
+
+
+def complete_scope(scope: Scope) -> None:
+    """Fill an RSGI scope's lazy keys (nothing to do for any other scope)."""
+    if type(scope) is RSGIScope:
+        scope.complete()
+
+
+def http_scope(
+    scope: Any, state: dict[str, Any] | None, kind: str = "http", bridge: Any = None
+) -> RSGIScope:
+    """The ASGI scope of an RSGI one (``state`` only when the lifespan has some)."""
+    asgi_scope = RSGIScope(
+        {
+            "type": kind,
+            "asgi": _ASGI_VERSION,
+            "method": scope.method,
+            "path": scope.path,
+            "root_path": "",
+            "query_string": scope.query_string.encode("latin-1"),
+            "extensions": _EXTENSIONS,
+            RSGI_BRIDGE: bridge,
+        }
+    )
+    asgi_scope.rsgi = scope
+    if bridge is None:
+        del asgi_scope[RSGI_BRIDGE]
+    if state:
+        asgi_scope["state"] = dict(state)
+    return asgi_scope
