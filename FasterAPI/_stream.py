@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from types import AsyncGeneratorType
 from typing import Any, Union, cast
 
 import anyio
@@ -40,8 +41,9 @@ class StreamingResponse(Response):
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        if isinstance(content, (str, bytes, bytearray, memoryview)) or not isinstance(
-            content, (AsyncIterable, Iterable)
+        if type(content) is not AsyncGeneratorType and (
+            isinstance(content, (str, bytes, bytearray, memoryview))
+            or not isinstance(content, (AsyncIterable, Iterable))
         ):
             raise TypeError(
                 f"{type(self).__name__} needs an iterator or async iterator of chunks, "
@@ -89,7 +91,9 @@ class StreamingResponse(Response):
         if (
             scope.get("method") == "HEAD"
             or not status_allows_body(self.status_code)
-            or not isinstance(self.content, AsyncIterable)
+            or not (
+                type(self.content) is AsyncGeneratorType or isinstance(self.content, AsyncIterable)
+            )
             or not self._plain_chunks
         ):
             return None

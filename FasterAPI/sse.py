@@ -52,8 +52,10 @@ class ServerSentEvent(msgspec.Struct, frozen=True):
     comment: str | None = None
 
     def __post_init__(self) -> None:
-        if self.event is not None:
-            _check_field("event", self.event)
+        event = self.event
+        # PERF: a printable str holds no CR, LF or NUL.
+        if event is not None and not (type(event) is str and event.isprintable()):
+            _check_field("event", event)
         ident = self.id
         # PERF: a plain int id (the common case) needs no text check.
         if ident is not None and type(ident) is not int:
@@ -71,17 +73,24 @@ class ServerSentEvent(msgspec.Struct, frozen=True):
     def encode(self) -> bytes:
         """The event on the wire (UTF-8), ending with the blank line that dispatches it."""
         if self.comment is None and self.retry is None:
-            # PERF: the usual event (event, id, data) with bytes formatting.
-            event, ident, data = self.event, self.id, self.data
-            head = b"" if event is None else b"event: %s\n" % event.encode()
+            # PERF: the usual event (event, id, data), built back to front.
+            data, ident, event = self.data, self.id, self.event
+            kind = type(data)
+            if kind is dict or kind is list:
+                payload = _json_encoder.encode(data)
+                if event is not None and type(ident) is int:  # the commonest shape
+                    return b"event: %s\nid: %d\ndata: %s\n\n" % (event.encode(), ident, payload)
+                wire = b"data: %s\n\n" % payload
+            else:
+                wire = b"\n" if data is None else _data_lines(data) + b"\n"
             if ident is not None:
                 if type(ident) is int:
-                    head += b"id: %d\n" % ident
+                    wire = b"id: %d\n%s" % (ident, wire)
                 else:
-                    head += b"id: %s\n" % str(ident).encode()
-            if data is None:
-                return head + b"\n"
-            return b"%s%s\n" % (head, _data_lines(data))
+                    wire = b"id: %s\n%s" % (str(ident).encode(), wire)
+            if event is not None:
+                wire = b"event: %s\n%s" % (event.encode(), wire)
+            return wire
         parts: list[bytes] = []
         if self.comment is not None:
             for line in _LINE_BREAK.split(self.comment.encode()):

@@ -86,6 +86,12 @@ class Point(msgspec.Struct):
             b": c\nevent: e\nid: 1\nretry: 10\ndata: d\n\n",
         ),
         (ServerSentEvent(), b"\n"),
+        (ServerSentEvent({"n": 1}, event="tick", id=1), b'event: tick\nid: 1\ndata: {"n":1}\n\n'),
+        (ServerSentEvent([1, 2], event="tick", id="a"), b"event: tick\nid: a\ndata: [1,2]\n\n"),
+        (ServerSentEvent({"n": 1}, id=2), b'id: 2\ndata: {"n":1}\n\n'),
+        (ServerSentEvent({"n": 1}, event="tick"), b'event: tick\ndata: {"n":1}\n\n'),
+        (ServerSentEvent(event="a\tb"), b"event: a\tb\n\n"),
+        (ServerSentEvent(event="é"), "event: é\n\n".encode()),
     ],
 )
 def test_server_sent_event_encode_each_field(event, wire):
