@@ -79,7 +79,16 @@ class BodyPlan:
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
         """``read`` for a JSON body nothing else shares: one pass over the headers for its
         type and length, no request context."""
-        content_type, length = _body_headers(scope)
+        found = _rsgi_body_headers(scope) if type(scope) is RSGIScope else None
+        if found is not None:
+            content_type, length = found
+        else:
+            content_type = length = None
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    content_type = value
+                elif name == b"content-length" and length is None:
+                    length = value
         if length is not None:
             check_length_value(length, limit)
             bridge = scope.get(RSGI_BRIDGE)
@@ -116,27 +125,22 @@ class BodyPlan:
         return msgspec.structs.asdict(value), None
 
 
-def _body_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
-    """The request's content-type and (first) content-length, with one pass at most."""
-    if type(scope) is RSGIScope and scope.rsgi is not None:
-        # PERF: two lookups in Granian's header map, no conversion of the other headers.
-        headers = scope.rsgi.headers
-        content_type, length = headers.get("content-type"), headers.get("content-length")
-        # None for a value Granian cannot show as text: then the conversion decides.
-        if (content_type is not None or "content-type" not in headers) and (
-            length is not None or "content-length" not in headers
-        ):
-            return (
-                None if content_type is None else content_type.encode("latin-1"),
-                None if length is None else length.encode("latin-1"),
-            )
-    content_type = length = None
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            content_type = value
-        elif name == b"content-length" and length is None:
-            length = value
-    return content_type, length
+def _rsgi_body_headers(scope: RSGIScope) -> tuple[bytes | None, bytes | None] | None:
+    """PERF: content-type and content-length from Granian's header map, converting no
+    other header; None when only the converted headers can tell."""
+    if scope.rsgi is None:
+        return None
+    headers = scope.rsgi.headers
+    content_type, length = headers.get("content-type"), headers.get("content-length")
+    # None for a value Granian cannot show as text, though the header is there.
+    if (content_type is None and "content-type" in headers) or (
+        length is None and "content-length" in headers
+    ):
+        return None
+    return (
+        None if content_type is None else content_type.encode("latin-1"),
+        None if length is None else length.encode("latin-1"),
+    )
 
 
 def _default_of(field: Field) -> Any:

@@ -234,7 +234,17 @@ class Faster(FasterRouter):
             if type(scope) is RSGIScope and scope.rsgi is not None:
                 scope.check_framing(self.max_request_headers, self.max_header_bytes)
             else:
-                self._check_framing(scope["headers"])
+                headers = scope["headers"]
+                # PERF: one pass over the header block, inline: size cap, ambiguous framing.
+                size = 0
+                for name, value in headers:
+                    size += len(name) + len(value)
+                    if name == b"transfer-encoding":
+                        reject_ambiguous_framing(headers)
+                if size > (self.max_header_bytes or size) or len(headers) > (
+                    self.max_request_headers or len(headers)
+                ):
+                    raise headers_too_large(len(headers), size)
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
             if route is not None:
@@ -251,18 +261,6 @@ class Faster(FasterRouter):
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
             await self._handle_exception(exc, scope, receive, send, middleware is None)
-
-    def _check_framing(self, headers: list[tuple[bytes, bytes]]) -> None:
-        """One pass over the header block: size cap, ambiguous framing."""
-        size = 0
-        for name, value in headers:
-            size += len(name) + len(value)
-            if name == b"transfer-encoding":
-                reject_ambiguous_framing(headers)
-        if size > (self.max_header_bytes or size) or len(headers) > (
-            self.max_request_headers or len(headers)
-        ):
-            raise headers_too_large(len(headers), size)
 
     # -- RSGI (Granian) ------------------------------------------------------------------
 

@@ -389,7 +389,8 @@ def main() -> int:
         print(
             f"\nNote: {', '.join(short)} served under a million requests after warm-up; the "
             "per-million figure extrapolates a growth of a few hundred KiB, within allocator "
-            "noise. Run the full --duration 600 for a verdict that can resolve 1 MiB/M."
+            f"noise. A longer run (--duration {max(2 * args.duration, 1200):g}) resolves "
+            "1 MiB/M better."
         )
     return 0 if all(result.passed() for result in results) else 1
 
