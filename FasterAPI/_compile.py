@@ -182,9 +182,11 @@ class SourceModel:
             self.single = (only.name, only.alias, only.typed(), only.marker.default)
         # One plain header: looked up in the raw list directly (see load_header).
         self.header_single: bytes | None = None
+        self.header_single_text = ""
         plain = not self.sequence_aliases and not self.bool_aliases
         if source == "header" and self.single and plain:
             self.header_single = next(iter(self.header_names))
+            self.header_single_text = self.header_single.decode("latin-1")
 
     def extract(self, scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
         """The raw inputs of this model from the request (unknown keys are ignored later)."""
@@ -240,7 +242,7 @@ class SourceModel:
         """``load`` for one plain header parameter: no dict of headers is built."""
         name = self.header_single
         if type(scope) is RSGIScope:
-            found = scope.header(name.decode("latin-1"))  # type: ignore[union-attr]
+            found = scope.header(self.header_single_text)
             if found is not None:
                 return self.convert_value(found)
         for key, value in scope["headers"]:

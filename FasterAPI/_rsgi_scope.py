@@ -88,7 +88,8 @@ class RSGIScope(dict[str, Any]):
                     self[key] = convert(source)
 
     def check_framing(self, max_count: int | None, max_bytes: int | None) -> None:
-        """``check_framing`` on Granian's header map, without converting the headers."""
+        """The header-block cap and the ambiguous-framing check the app makes of ASGI
+        headers, made on Granian's header map without converting it."""
         headers = self.rsgi.headers
         if "transfer-encoding" in headers:
             reject_ambiguous_framing(self["headers"])
