@@ -128,14 +128,9 @@ class BodyPlan:
 def _rsgi_body_headers(scope: RSGIScope) -> tuple[bytes | None, bytes | None] | None:
     """PERF: content-type and content-length from Granian's header map, converting no
     other header; None when only the converted headers can tell."""
-    if scope.rsgi is None:
-        return None
-    headers = scope.rsgi.headers
-    content_type, length = headers.get("content-type"), headers.get("content-length")
-    # None for a value Granian cannot show as text, though the header is there.
-    if (content_type is None and "content-type" in headers) or (
-        length is None and "content-length" in headers
-    ):
+    try:
+        content_type, length = scope.header("content-type"), scope.header("content-length")
+    except LookupError:
         return None
     return (
         None if content_type is None else content_type.encode("latin-1"),

@@ -242,9 +242,12 @@ class SourceModel:
         """``load`` for one plain header parameter: no dict of headers is built."""
         name = self.header_single
         if type(scope) is RSGIScope:
-            found = scope.header(self.header_single_text)
-            if found is not None:
-                return self.convert_value(found)
+            try:
+                found = scope.header(self.header_single_text)
+            except LookupError:
+                pass
+            else:
+                return self.convert_value(_ABSENT if found is None else found)
         for key, value in scope["headers"]:
             if key == name:
                 return self.convert_value(value.decode("latin-1"))

@@ -99,12 +99,16 @@ class RSGIScope(dict[str, Any]):
             raise headers_too_large(len(names), size)
 
     def header(self, name: str) -> str | None:
-        """PERF: the first value of a header, read from Granian's map while the scope is
-        incomplete; None when absent there or when only a conversion can tell."""
+        """PERF: the first value of a header (None: absent) from Granian's map, converting
+        no header. ``LookupError`` when only the converted headers can tell: the scope is
+        complete, or Granian cannot show the value as text."""
         source = self.rsgi
         if source is None:
-            return None
-        value: str | None = source.headers.get(name)
+            raise LookupError(name)
+        headers = source.headers
+        value: str | None = headers.get(name)
+        if value is None and name in headers:
+            raise LookupError(name)
         return value
 
 
