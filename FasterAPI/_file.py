@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 import os
 import re
 import secrets
 import stat
 import unicodedata
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import anyio
 from anyio import AsyncFile
 
+from FasterAPI import _local_files
 from FasterAPI._http_conditions import (
     ByteRange,
     Outcome,
@@ -31,7 +30,6 @@ from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_
 from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
 
 CHUNK_SIZE = 64 * 1024
-T = TypeVar("T")
 
 # Common types that Python's built-in table lacks before 3.12-3.13 (used when the system's
 # mime.types does not supply them either).
@@ -62,9 +60,15 @@ class FileResponse(Response):
     server offers ``http.response.pathsend`` and the whole file is sent, the server sends
     it. Conditional and range requests are honoured when ``status_code`` is 200; the rules
     are in ``FasterAPI._http_conditions``.
+
+    File-system calls run in a worker thread, except for a file on a local file system
+    served within the last minute: then the kernel answers from memory and the calls run
+    on the event loop (reads never wait for the disk; see ``FasterAPI._local_files``).
+    Set ``local_io_on_loop = False`` on a subclass to keep every call in a thread.
     """
 
     chunk_size = CHUNK_SIZE
+    local_io_on_loop = True
 
     def __init__(
         self,
@@ -101,12 +105,16 @@ class FileResponse(Response):
         head: bytes | None = None
         if self.stat_result is not None:
             st = self.stat_result
-        elif method == "HEAD" or pathsend:
+            if method != "HEAD" and st.st_size <= self.chunk_size:
+                head = self._read_given_in_memory(st)
+        elif method == "HEAD" or (pathsend and not self._on_loop(_local_files.key(self.path))):
             st = await self._stat()
         else:
             # PERF: one worker-thread call stats a file and, when it is small, reads it
-            # too (each thread hop costs tens of microseconds under load).
-            st, head = await self._stat_and_read_small()
+            # too (each thread hop costs tens of microseconds under load). A small file
+            # the kernel has in memory is read on the loop even when the server could
+            # send it: Granian sends 64 KiB from bytes faster than from a path.
+            st, head = await self._stat_and_read_small(read_uncached=not pathsend)
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
@@ -136,7 +144,7 @@ class FileResponse(Response):
             view["content-length"] = str(stop - start)
             view["content-range"] = content_range(start, stop, size)
             await self._send_span(send, status, headers, start, stop)
-        elif pathsend:
+        elif pathsend and head is None:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
         elif size <= self.chunk_size:
@@ -150,29 +158,63 @@ class FileResponse(Response):
         if self.background is not None:
             await self.background()
 
-    async def _stat(self) -> os.stat_result:
-        try:
-            return await _in_thread(os.stat, self.path)
-        except FileNotFoundError as exc:
-            raise RuntimeError(f"File at path {self.path} does not exist.") from exc
-        except (OSError, ValueError) as exc:
-            raise RuntimeError(f"File at path {self.path} cannot be read: {exc}") from exc
+    def _on_loop(self, key: str) -> bool:
+        return self.local_io_on_loop and _local_files.is_warm(key)
 
-    async def _stat_and_read_small(self) -> tuple[os.stat_result, bytes | None]:
-        """The file's stat and, for a regular file of at most ``chunk_size``, its bytes."""
+    def _cannot_read(self, key: str, exc: Exception) -> RuntimeError:
+        _local_files.forget(key)
+        if isinstance(exc, FileNotFoundError):
+            return RuntimeError(f"File at path {self.path} does not exist.")
+        return RuntimeError(f"File at path {self.path} cannot be read: {exc}")
+
+    def _read_given_in_memory(self, st: os.stat_result) -> bytes | None:
+        """PERF: the bytes of a small file given with its stat, read on the loop when
+        allowed and in memory (StaticFiles' answers skip a thread hop)."""
+        if not (self.local_io_on_loop and _local_files.is_warm(_local_files.key(self.path))):
+            return None
         try:
-            st, body = await _in_thread(_stat_and_head, self.path, self.chunk_size)
-        except FileNotFoundError as exc:
-            raise RuntimeError(f"File at path {self.path} does not exist.") from exc
+            return _local_files.read_in_memory(self.path, st)
+        except (OSError, ValueError):
+            return None  # the worker-thread read reports it
+
+    async def _stat(self) -> os.stat_result:
+        key = _local_files.key(self.path)
+        try:
+            if self._on_loop(key):
+                st = os.stat(self.path)
+            else:
+                st = await _local_files.in_thread(os.stat, self.path)
         except (OSError, ValueError) as exc:
-            raise RuntimeError(f"File at path {self.path} cannot be read: {exc}") from exc
+            raise self._cannot_read(key, exc) from exc
+        _local_files.remember(key, st)
+        return st
+
+    async def _stat_and_read_small(
+        self, read_uncached: bool = True
+    ) -> tuple[os.stat_result, bytes | None]:
+        """The file's stat and, for a regular file of at most ``chunk_size``, its bytes
+        (unless they are not in memory and ``read_uncached`` is false)."""
+        key = _local_files.key(self.path)
+        try:
+            if self._on_loop(key):
+                # PERF: no thread hop when the kernel has the file in memory (see
+                # _local_files): /file (64 KiB) on uvicorn went from 0.36 to 0.8 of the
+                # raw app.
+                st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
+                if unread and read_uncached:
+                    body = await _local_files.in_thread(_read_head, self.path, st.st_size)
+            else:
+                st, body = await _local_files.in_thread(_stat_and_head, self.path, self.chunk_size)
+        except (OSError, ValueError) as exc:
+            raise self._cannot_read(key, exc) from exc
         if body is not None and len(body) != st.st_size:
             raise RuntimeError(f"File at path {self.path} shrank while it was being read.")
+        _local_files.remember(key, st)
         return st, body
 
     async def _read_small(self, size: int) -> bytes:
         try:
-            body = await _in_thread(_read_head, self.path, size)
+            body = await _local_files.in_thread(_read_head, self.path, size)
         except OSError as exc:
             raise RuntimeError(f"File at path {self.path} cannot be opened: {exc}") from exc
         if len(body) != size:
@@ -225,20 +267,6 @@ class FileResponse(Response):
             remaining -= len(chunk)
             more = more_after or remaining > 0
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
-
-
-async def _in_thread(func: Callable[..., T], *args: Any) -> T:
-    """``func(*args)`` in a worker thread, for file-system calls.
-
-    PERF: on asyncio the loop's default executor; under load a call costs less than half
-    of what ``anyio.to_thread`` adds (its capacity limiter and cancel scope). Elsewhere
-    (trio) anyio's pool.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return await anyio.to_thread.run_sync(func, *args)
-    return await loop.run_in_executor(None, func, *args)
 
 
 def _stat_and_head(path: str | os.PathLike[str], limit: int) -> tuple[os.stat_result, bytes | None]:

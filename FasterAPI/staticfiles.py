@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import NamedTuple
 
-import anyio.to_thread
-
+from FasterAPI import _local_files
 from FasterAPI._file import FileResponse
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.app import Faster
@@ -87,7 +86,15 @@ class StaticFiles:
         if scope["path"] == scope.get("root_path"):
             relative = ""  # the mount itself: "/static", not "/static/"
         parts = _safe_parts(relative)
-        found = await anyio.to_thread.run_sync(self._find, parts, relative.endswith("/"))
+        directory_url = relative.endswith("/")
+        if parts is not None and _local_files.is_warm(os.path.join(self._roots[0], *parts)):
+            # PERF: a file served in the last minute from a local file system: the
+            # lookups are answered from the kernel's caches (see FasterAPI._local_files).
+            found = self._find(parts, directory_url)
+        else:
+            found = await _local_files.in_thread(self._find, parts, directory_url)
+        if isinstance(found, _File):
+            _local_files.remember(found.path, found.stat)
         if found is None:
             await _error(scope, receive, send, 404)
         elif isinstance(found, _Redirect):

@@ -12,6 +12,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_app",
     "test_body",
     "test_dependencies",
+    "test_file_local_io",
     "test_fileresponse",
     "test_forms",
     "test_framing",

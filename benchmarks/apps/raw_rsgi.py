@@ -4,8 +4,9 @@ The RSGI twin of ``raw_asgi.py``: the same endpoints, answering byte for byte al
 the same per-request work (find the route, convert the path and query values, decode and
 validate the JSON body with msgspec, read the header, encode the JSON answer) and nothing
 general. It talks to Granian's protocol object directly: one ``response_bytes`` call per
-fixed body, ``response_stream`` for the stream and SSE, ``response_file`` for the file.
-FasterAPI on Granian RSGI is quoted as a fraction of this app's throughput.
+fixed body, ``response_stream`` for the stream and SSE; the file is read with a blocking
+call and sent as bytes, as the raw ASGI app sends it. FasterAPI on Granian RSGI is
+quoted as a fraction of this app's throughput.
 
 Serve it with ``granian --interface rsgi apps.raw_rsgi:app`` (it has no ASGI side).
 """
@@ -123,7 +124,11 @@ _SSE = ("content-type", SSE_MEDIA_TYPE)
 
 
 async def file(scope, protocol) -> None:
-    protocol.response_file(200, _FILE_HEADERS, str(FILE_PATH))
+    # As the raw ASGI app: a blocking read on the loop, then bytes (for 64 KiB faster
+    # than Granian's response_file).
+    with open(FILE_PATH, "rb") as handle:
+        body = handle.read()
+    protocol.response_bytes(200, _FILE_HEADERS, body)
 
 
 async def sse(scope, protocol) -> None:
