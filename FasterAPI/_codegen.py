@@ -26,7 +26,7 @@ from FasterAPI._serialize import encode_json
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError
 from FasterAPI.request import Request
-from FasterAPI.response import Response
+from FasterAPI.response import RESPONSE_STARTED, Response
 
 if TYPE_CHECKING:
     from FasterAPI.routing import APIRoute
@@ -69,7 +69,7 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "STATUS": route.status_code,
         "MAX": route.max_body_size,
         "BODY": route.body_plan,
-        "STARTED": "fasterapi.response_started",
+        "STARTED": RESPONSE_STARTED,
         "RSGI": RSGI_BRIDGE,
         # Granian adds the content-length of a response_bytes body itself.
         "RSGI_HEADERS": str_headers([route.fast_content_type]),

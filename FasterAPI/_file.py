@@ -24,10 +24,17 @@ from FasterAPI._http_conditions import (
     multipart_layout,
     parse_http_date,
 )
+from FasterAPI._rsgi_scope import has_any_header
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
 from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_header_text
-from FasterAPI.response import JSONResponse, Response, build_raw_headers, status_allows_body
+from FasterAPI.response import (
+    RESPONSE_STARTED,
+    JSONResponse,
+    Response,
+    build_raw_headers,
+    status_allows_body,
+)
 
 CHUNK_SIZE = 64 * 1024
 
@@ -107,21 +114,23 @@ class FileResponse(Response):
             st = self.stat_result
             if method != "HEAD" and st.st_size <= self.chunk_size:
                 head = self._read_given_in_memory(st)
-        elif method == "HEAD" or (pathsend and not self._on_loop(_local_files.key(self.path))):
-            st = await self._stat()
         else:
-            # PERF: one worker-thread call stats a file and, when it is small, reads it
-            # too (each thread hop costs tens of microseconds under load). A small file
-            # the kernel has in memory is read on the loop even when the server could
-            # send it: Granian sends 64 KiB from bytes faster than from a path.
-            st, head = await self._stat_and_read_small(read_uncached=not pathsend)
+            key = _local_files.key(self.path)
+            if method == "HEAD" or (pathsend and not self._on_loop(key)):
+                st = await self._stat(key)
+            else:
+                # PERF: one worker-thread call stats a file and, when it is small, reads
+                # it too (each thread hop costs tens of microseconds under load). A small
+                # file the kernel has in memory is read on the loop even when the server
+                # could send it: Granian sends 64 KiB from bytes faster than from a path.
+                st, head = await self._stat_and_read_small(key, read_uncached=not pathsend)
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
         headers = _with_stat(self.raw_headers, st)
         view = MutableHeaders(headers)
         outcome = Outcome(self.status_code)
-        if self.status_code == 200 and _is_conditional(scope["headers"]):
+        if self.status_code == 200 and _is_conditional(scope):
             outcome = evaluate(
                 method,
                 Headers(scope=scope),
@@ -131,30 +140,31 @@ class FileResponse(Response):
             )
         status = outcome.status
         if status == 416:
+            scope[RESPONSE_STARTED] = True
             await _unsatisfiable(size)(scope, receive, send)
         elif status == 304 or not status_allows_body(status):
             headers = [pair for pair in headers if pair[0] not in _REPRESENTATION_HEADERS]
-            await _send_empty(send, status, headers)
+            await _send_empty(scope, send, status, headers)
         elif method == "HEAD":
-            await _send_empty(send, status, headers)
+            await _send_empty(scope, send, status, headers)
         elif len(outcome.ranges) > 1:
-            await self._send_multipart(send, view, outcome.ranges, size)
+            await self._send_multipart(scope, send, view, outcome.ranges, size)
         elif outcome.ranges:
             start, stop = outcome.ranges[0]
             view["content-length"] = str(stop - start)
             view["content-range"] = content_range(start, stop, size)
-            await self._send_span(send, status, headers, start, stop)
+            await self._send_span(scope, send, status, headers, start, stop)
         elif pathsend and head is None:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await _start(scope, send, status, headers)
             await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
         elif size <= self.chunk_size:
             # PERF: a small file is read in one worker-thread call (open, read, close)
             # instead of three; 64 KiB files are served ~3x faster.
             body = head if head is not None else await self._read_small(size)
-            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await _start(scope, send, status, headers)
             await send({"type": "http.response.body", "body": body, "more_body": False})
         else:
-            await self._send_span(send, status, headers, 0, size)
+            await self._send_span(scope, send, status, headers, 0, size)
         if self.background is not None:
             await self.background()
 
@@ -177,8 +187,7 @@ class FileResponse(Response):
         except (OSError, ValueError):
             return None  # the worker-thread read reports it
 
-    async def _stat(self) -> os.stat_result:
-        key = _local_files.key(self.path)
+    async def _stat(self, key: str) -> os.stat_result:
         try:
             if self._on_loop(key):
                 st = os.stat(self.path)
@@ -190,11 +199,10 @@ class FileResponse(Response):
         return st
 
     async def _stat_and_read_small(
-        self, read_uncached: bool = True
+        self, key: str, read_uncached: bool
     ) -> tuple[os.stat_result, bytes | None]:
         """The file's stat and, for a regular file of at most ``chunk_size``, its bytes
         (unless they are not in memory and ``read_uncached`` is false)."""
-        key = _local_files.key(self.path)
         try:
             if self._on_loop(key):
                 # PERF: no thread hop when the kernel has the file in memory (see
@@ -228,10 +236,10 @@ class FileResponse(Response):
             raise RuntimeError(f"File at path {self.path} cannot be opened: {exc}") from exc
 
     async def _send_span(
-        self, send: Send, status: int, headers: RawHeaders, start: int, stop: int
+        self, scope: Scope, send: Send, status: int, headers: RawHeaders, start: int, stop: int
     ) -> None:
         async with await self._open() as file:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await _start(scope, send, status, headers)
             if start == stop:
                 await send({"type": "http.response.body", "body": b""})
                 return
@@ -240,7 +248,12 @@ class FileResponse(Response):
             await self._copy(file, send, stop - start, more_after=False)
 
     async def _send_multipart(
-        self, send: Send, headers: MutableHeaders, ranges: tuple[ByteRange, ...], size: int
+        self,
+        scope: Scope,
+        send: Send,
+        headers: MutableHeaders,
+        ranges: tuple[ByteRange, ...],
+        size: int,
     ) -> None:
         boundary = secrets.token_hex(16)
         part_type = headers.get("content-type", "application/octet-stream")
@@ -248,7 +261,7 @@ class FileResponse(Response):
         headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
         headers["content-length"] = str(length)
         async with await self._open() as file:
-            await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
+            await _start(scope, send, 206, headers.raw)
             for head, (start, stop) in zip(heads, ranges, strict=True):
                 await send({"type": "http.response.body", "body": head, "more_body": True})
                 await file.seek(start)
@@ -282,11 +295,20 @@ def _read_head(path: str | os.PathLike[str], size: int) -> bytes:
         return handle.read(size)
 
 
+_GUESSED: dict[str, str] = {}
+
+
 def guess_media_type(name: str) -> str:
-    media_type = mimetypes.guess_type(name)[0]
-    if media_type is None:
-        media_type = _FALLBACK_TYPES.get(os.path.splitext(name)[1].lower())
-    return media_type or "application/octet-stream"
+    # PERF: mimetypes.guess_type costs ~3 us; an app serves few distinct names.
+    found = _GUESSED.get(name)
+    if found is None:
+        found = mimetypes.guess_type(name)[0]
+        if found is None:
+            found = _FALLBACK_TYPES.get(os.path.splitext(name)[1].lower())
+        if len(_GUESSED) >= 1024:
+            _GUESSED.clear()
+        found = _GUESSED[name] = found or "application/octet-stream"
+    return found
 
 
 def content_disposition(disposition_type: str, filename: str) -> str:
@@ -339,13 +361,24 @@ def _last_modified(seconds: int) -> bytes:
 _CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since", b"range", b"if-range"})
 
 
-def _is_conditional(headers: RawHeaders) -> bool:
+def _is_conditional(scope: Scope) -> bool:
     """Does the request carry a validator or a Range header (else: a plain 200)?"""
-    return not _CONDITIONAL.isdisjoint([name for name, _ in headers])
+    found = has_any_header(scope, _CONDITIONAL_NAMES)
+    if found is not None:
+        return found
+    return not _CONDITIONAL.isdisjoint([name for name, _ in scope["headers"]])
 
 
-async def _send_empty(send: Send, status: int, headers: RawHeaders) -> None:
+_CONDITIONAL_NAMES = tuple(name.decode() for name in _CONDITIONAL)
+
+
+async def _start(scope: Scope, send: Send, status: int, headers: RawHeaders) -> None:
+    scope[RESPONSE_STARTED] = True
     await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
+async def _send_empty(scope: Scope, send: Send, status: int, headers: RawHeaders) -> None:
+    await _start(scope, send, status, headers)
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -112,6 +112,15 @@ class RSGIScope(dict[str, Any]):
         return value
 
 
+def has_any_header(scope: Scope, names: tuple[str, ...]) -> bool | None:
+    """PERF: whether an RSGI request has any of these (lower-case) headers, from Granian's
+    map without converting it; None for any other scope (read ``scope["headers"]``)."""
+    if type(scope) is not RSGIScope or scope.rsgi is None:
+        return None
+    headers = scope.rsgi.headers
+    return any(name in headers for name in names)
+
+
 def complete_scope(scope: Scope) -> None:
     """Fill an RSGI scope's lazy keys (nothing to do for any other scope)."""
     if type(scope) is RSGIScope:

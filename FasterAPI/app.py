@@ -38,8 +38,8 @@ from FasterAPI.exceptions import HTTPException
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
-from FasterAPI.response import JSONResponse, RedirectResponse, Response
-from FasterAPI.routing import RESPONSE_STARTED, FasterRouter
+from FasterAPI.response import RESPONSE_STARTED, JSONResponse, RedirectResponse, Response
+from FasterAPI.routing import FasterRouter
 
 logger = logging.getLogger("FasterAPI")
 

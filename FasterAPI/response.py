@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from FasterAPI._file import FileResponse
     from FasterAPI._stream import StreamingResponse
 
+RESPONSE_STARTED = "fasterapi.response_started"
+"""Scope key: set once ``http.response.start`` is on its way (an error then cannot become
+a 500 answer)."""
+
 
 def __getattr__(name: str) -> Any:
     # StreamingResponse and FileResponse subclass Response, so they live in their own

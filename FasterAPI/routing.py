@@ -11,6 +11,7 @@ from FasterAPI._body import BodyPlan
 from FasterAPI._codegen import generate_handler
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._fast import FastKind, fast_answer_kind
+from FasterAPI._file import FileResponse
 from FasterAPI._rsgi_scope import complete_scope
 from FasterAPI._serialize import (
     DEFAULT,
@@ -26,12 +27,11 @@ from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
-from FasterAPI.response import JSONResponse, Response, status_allows_body
+from FasterAPI.response import RESPONSE_STARTED, JSONResponse, Response, status_allows_body
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
 
-RESPONSE_STARTED = "fasterapi.response_started"
 """Scope key set once a route begins sending: errors after it cannot become error responses."""
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,14 +51,21 @@ def _with_dependencies(plan: Plan, extra: list[tuple[DependencySpec, Plan]]) -> 
 
 
 _STARTS_FIRST = frozenset({Response.__call__, StreamingResponse.__call__})
+# PERF: these set RESPONSE_STARTED themselves and read the lazy keys of an RSGI scope only
+# as scope[key]: no send wrapper, no conversion up front.
+_MARKS_ITS_START = frozenset({FileResponse.__call__})
 
 
 async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
     """Send ``response``, marking the scope once ``http.response.start`` has gone out."""
-    if type(response).__call__ in _STARTS_FIRST:
+    call = type(response).__call__
+    if call in _STARTS_FIRST:
         # PERF: these send http.response.start before anything that can fail; no send
         # wrapper (an extra coroutine per message) is needed to know it went out.
         scope[RESPONSE_STARTED] = True
+        await response(scope, receive, send)
+        return
+    if call in _MARKS_ITS_START:
         await response(scope, receive, send)
         return
 
