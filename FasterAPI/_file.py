@@ -17,7 +17,6 @@ from anyio import AsyncFile
 from FasterAPI import _local_files
 from FasterAPI._http_conditions import (
     ByteRange,
-    Outcome,
     content_range,
     evaluate,
     http_date,
@@ -128,17 +127,17 @@ class FileResponse(Response):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
         headers = _with_stat(self.raw_headers, st)
-        view = MutableHeaders(headers)
-        outcome = Outcome(self.status_code)
-        if self.status_code == 200 and _is_conditional(scope):
-            outcome = evaluate(
+        status = self.status_code
+        ranges: tuple[ByteRange, ...] = ()
+        if status == 200 and _is_conditional(scope):
+            view = MutableHeaders(headers)
+            status, ranges = evaluate(
                 method,
                 Headers(scope=scope),
                 view.get("etag"),
                 parse_http_date(view["last-modified"]),
                 size,
             )
-        status = outcome.status
         if status == 416:
             scope[RESPONSE_STARTED] = True
             await _unsatisfiable(size)(scope, receive, send)
@@ -147,10 +146,11 @@ class FileResponse(Response):
             await _send_empty(scope, send, status, headers)
         elif method == "HEAD":
             await _send_empty(scope, send, status, headers)
-        elif len(outcome.ranges) > 1:
-            await self._send_multipart(scope, send, view, outcome.ranges, size)
-        elif outcome.ranges:
-            start, stop = outcome.ranges[0]
+        elif len(ranges) > 1:
+            await self._send_multipart(scope, send, MutableHeaders(headers), ranges, size)
+        elif ranges:
+            start, stop = ranges[0]
+            view = MutableHeaders(headers)
             view["content-length"] = str(stop - start)
             view["content-range"] = content_range(start, stop, size)
             await self._send_span(scope, send, status, headers, start, stop)
