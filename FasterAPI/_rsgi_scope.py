@@ -51,6 +51,7 @@ _LAZY_KEYS: dict[str, Callable[[Any], Any]] = {
     "headers": _ascii_headers,
     "client": lambda scope: _address(scope.client),
     "server": lambda scope: _address(scope.server),
+    "query_string": lambda scope: scope.query_string.encode("latin-1"),
     "raw_path": lambda scope: scope.path.encode("utf-8"),
     "scheme": lambda scope: scope.scheme,
     "http_version": lambda scope: scope.http_version,
@@ -61,7 +62,8 @@ class RSGIScope(dict[str, Any]):
     """The ASGI scope of an RSGI request.
 
     PERF: the keys that cost the most to convert from Granian's scope object (headers,
-    addresses, ``raw_path``, ``scheme``, ``http_version``: about 1 us with a few headers)
+    addresses, ``query_string``, ``raw_path``, ``scheme``, ``http_version``: about 1 us
+    with a few headers)
     are filled when first read with ``scope[key]``. ``complete()`` fills them all; it runs
     before the scope reaches code that may use ``get``, ``in`` or a copy: middleware,
     mounts, ``Request`` objects, response classes of the app's own.
@@ -141,7 +143,6 @@ def http_scope(
     asgi_scope = RSGIScope(_FIXED_KEYS[kind])
     asgi_scope["method"] = scope.method
     asgi_scope["path"] = scope.path
-    asgi_scope["query_string"] = scope.query_string.encode("latin-1")
     asgi_scope.rsgi = scope
     if bridge is not None:
         asgi_scope[RSGI_BRIDGE] = bridge

@@ -10,7 +10,7 @@ from FasterAPI import Faster, Header, Request
 from FasterAPI.response import JSONResponse, Response
 from FasterAPI.testclient import TestClient
 
-KEYS = ("client", "server", "scheme", "http_version", "raw_path", "headers")
+KEYS = ("client", "server", "scheme", "http_version", "raw_path", "query_string", "headers")
 
 
 def describe(scope) -> dict:
@@ -23,6 +23,7 @@ def describe(scope) -> dict:
         "scheme": scope.get("scheme"),
         "http_version": scope.get("http_version"),
         "raw_path": (copied.get("raw_path") or b"").decode(),
+        "query_string": (copied.get("query_string") or b"").decode(),
         "x_probe": [v.decode() for k, v in copied.get("headers", []) if k == b"x-probe"],
     }
 
@@ -34,6 +35,7 @@ EXPECTED = {
     "scheme": "http",
     "http_version": "1.1",
     "raw_path": "/seen",
+    "query_string": "q=1",
     "x_probe": ["1"],
 }
 
@@ -60,7 +62,7 @@ def test_scope_keys_middleware_sees_every_key():
         return {"probe": x_probe}
 
     client = TestClient(app)
-    assert client.get("/seen", headers={"x-probe": "1"}).json() == EXPECTED
+    assert client.get("/seen?q=1", headers={"x-probe": "1"}).json() == EXPECTED
     # The app behind the middleware still reads headers.
     assert client.get("/other", headers={"x-probe": "2"}).json() == {"probe": "2"}
 
@@ -73,7 +75,7 @@ def test_scope_keys_mounted_app_sees_every_key():
 
     app = Faster()
     app.mount("/sub", sub_app)
-    assert TestClient(app).get("/sub/x", headers={"x-probe": "1"}).json() == EXPECTED
+    assert TestClient(app).get("/sub/x?q=1", headers={"x-probe": "1"}).json() == EXPECTED
 
 
 def test_scope_keys_custom_response_class_sees_every_key():
@@ -87,7 +89,7 @@ def test_scope_keys_custom_response_class_sees_every_key():
     async def seen():
         return ScopeEcho()
 
-    assert TestClient(app).get("/seen", headers={"x-probe": "1"}).json() == EXPECTED
+    assert TestClient(app).get("/seen?q=1", headers={"x-probe": "1"}).json() == EXPECTED
 
 
 def test_scope_keys_request_scope_is_complete():
@@ -97,7 +99,7 @@ def test_scope_keys_request_scope_is_complete():
     async def seen(request: Request):
         return describe(request.scope)
 
-    assert TestClient(app).get("/seen", headers={"x-probe": "1"}).json() == EXPECTED
+    assert TestClient(app).get("/seen?q=1", headers={"x-probe": "1"}).json() == EXPECTED
 
 
 def test_scope_keys_header_parameter_takes_the_first_value():
