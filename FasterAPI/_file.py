@@ -23,7 +23,8 @@ from FasterAPI._http_conditions import (
     multipart_layout,
     parse_http_date,
 )
-from FasterAPI._rsgi_scope import has_any_header
+from FasterAPI._rsgi import str_headers
+from FasterAPI._rsgi_scope import RSGI_BRIDGE, has_any_header
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
 from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_header_text
@@ -60,11 +61,13 @@ _REPRESENTATION_HEADERS = frozenset({b"content-type", b"content-length", b"conte
 class FileResponse(Response):
     """The file at ``path``, streamed in chunks with ETag, Last-Modified and Range support.
 
-    The file is stat'ed (in a worker thread) and opened before ``http.response.start``
-    goes out, so a missing file or a directory raises ``RuntimeError`` (the app answers
-    500) instead of leaving a half-sent response; ``stat_result`` skips the stat. If the
-    server offers ``http.response.pathsend`` and the whole file is sent, the server sends
-    it. Conditional and range requests are honoured when ``status_code`` is 200; the rules
+    The file is stat'ed and opened before ``http.response.start`` goes out, so a missing
+    file or a directory raises ``RuntimeError`` (the app answers 500) instead of leaving a
+    half-sent response; ``stat_result`` skips the stat. If the server offers
+    ``http.response.pathsend`` and the whole file is sent, the server sends it (unless it
+    is a small file already read from memory); on Granian's RSGI a single byte range goes
+    out with ``response_file_range``.
+    Conditional and range requests are honoured when ``status_code`` is 200; the rules
     are in ``FasterAPI._http_conditions``.
 
     File-system calls run in a worker thread, except for a file on a local file system
@@ -153,7 +156,15 @@ class FileResponse(Response):
             view = MutableHeaders(headers)
             view["content-length"] = str(stop - start)
             view["content-range"] = content_range(start, stop, size)
-            await self._send_span(scope, send, status, headers, start, stop)
+            bridge = scope.get(RSGI_BRIDGE)
+            if bridge is not None and start < stop:
+                # Granian's RSGI sends the span from the path itself.
+                scope[RESPONSE_STARTED] = True
+                bridge.protocol.response_file_range(
+                    status, str_headers(headers), os.path.abspath(self.path), start, stop
+                )
+            else:
+                await self._send_span(scope, send, status, headers, start, stop)
         elif pathsend and head is None:
             await _start(scope, send, status, headers)
             await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
