@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from FasterAPI._types import Message, Scope
-from FasterAPI.request import ClientDisconnect
+from FasterAPI.exceptions import ClientDisconnect
 
 ASGICallable = Callable[[Scope, Any, Any], Awaitable[None]]
 
@@ -54,16 +54,26 @@ class HTTPBridge:
         self.done = False
 
     async def receive(self) -> Message:
+        try:
+            chunk, more = await self.read_chunk()
+        except ClientDisconnect:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    async def read_chunk(self) -> tuple[bytes, bool]:
+        """``receive`` without the message: the next piece of the body and whether more
+        follows; ``ClientDisconnect`` once the client has gone (after the whole body, when
+        it goes)."""
         if not self.done:
             try:
                 return await self._read()
-            except Exception:
+            except Exception as exc:
                 # Granian raises its protocol errors when the client goes away mid-body
                 # (or sends a broken one): for the app that is a disconnect.
                 self.done = True
-                return {"type": "http.disconnect"}
+                raise ClientDisconnect() from exc
         await self.protocol.client_disconnect()
-        return {"type": "http.disconnect"}
+        raise ClientDisconnect()
 
     async def read_declared(self, length: int) -> bytes | None:
         """PERF: a body of modest declared length with one await; None: stream it instead."""
@@ -75,14 +85,14 @@ class HTTPBridge:
         except Exception as exc:  # the client left, or sent less than it declared
             raise ClientDisconnect() from exc
 
-    async def _read(self) -> Message:
+    async def _read(self) -> tuple[bytes, bool]:
         if self.chunks is None:
             # PERF: a body of known, modest size is read with one ``await protocol()``.
             declared = self.scope.headers.get("content-length")
             if declared is not None and declared.isdigit():
                 body = await self.read_declared(int(declared))
                 if body is not None:
-                    return {"type": "http.request", "body": body, "more_body": False}
+                    return body, False
             self.chunks = aiter(self.protocol)
         chunk = await _next_chunk(self.chunks)
         while chunk is not None and not chunk:
@@ -96,8 +106,8 @@ class HTTPBridge:
                 raise BrokenBody()
         if chunk is None:
             self.done = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return {"type": "http.request", "body": bytes(chunk), "more_body": True}
+            return b"", False
+        return bytes(chunk), True
 
     async def send(self, message: Message) -> None:
         kind = message["type"]

@@ -85,3 +85,7 @@ class WebSocketDisconnect(Exception):
         self.code = code
         self.reason = reason or ""
         super().__init__(code, self.reason)
+
+
+class ClientDisconnect(Exception):
+    """The client went away while the body was being read."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from FasterAPI._rsgi import HTTPBridge
 from FasterAPI._rsgi_scope import complete_scope
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.datastructures import (
@@ -19,16 +20,13 @@ from FasterAPI.datastructures import (
     parse_cookie_header,
     route_path,
 )
+from FasterAPI.exceptions import ClientDisconnect as ClientDisconnect
 from FasterAPI.exceptions import HTTPException
 
 if TYPE_CHECKING:
     from FasterAPI.app import Faster
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
-
-
-class ClientDisconnect(Exception):
-    """The client went away while the body was being read."""
 
 
 async def _empty_receive() -> Message:
@@ -66,6 +64,10 @@ def check_length_value(value: bytes, limit: int | None) -> None:
 
 async def receive_chunk(receive: Receive) -> tuple[bytes, bool]:
     """(chunk, more) from the next message; a disconnect raises ClientDisconnect."""
+    bridge = getattr(receive, "__self__", None)
+    if type(bridge) is HTTPBridge:
+        # PERF: on Granian's RSGI the body is read from the server, no message dicts.
+        return await bridge.read_chunk()
     message = await receive()
     kind = message["type"]
     if kind == "http.request":
