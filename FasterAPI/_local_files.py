@@ -71,9 +71,10 @@ def key(path: str | os.PathLike[str]) -> str:
 
 
 def remember(path: str, st: os.stat_result) -> None:
-    """Note that ``path`` was just served, if its file lives on a local file system."""
+    """Note that ``path`` was just served, if it is a regular file on a local file system
+    (a device or a FIFO is never opened on the loop)."""
     global _local_devices
-    if _NOWAIT is None:
+    if _NOWAIT is None or not stat.S_ISREG(st.st_mode):
         return
     if _local_devices is None:
         _local_devices = _read_local_devices()

@@ -32,8 +32,6 @@ from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
 
-"""Scope key set once a route begins sending: errors after it cannot become error responses."""
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
