@@ -38,6 +38,7 @@ _LOCAL_TYPES = frozenset(
 _WARM_LIMIT = 1024  # paths remembered; the table is cleared whole when full
 
 _warm: dict[str, float] = {}
+_no_nowait: set[int] = set()  # local devices whose file system refused RWF_NOWAIT
 _local_devices: frozenset[int] | None = None
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -78,7 +79,7 @@ def remember(path: str, st: os.stat_result) -> None:
         return
     if _local_devices is None:
         _local_devices = _read_local_devices()
-    if st.st_dev in _local_devices:
+    if st.st_dev in _local_devices and st.st_dev not in _no_nowait:
         if len(_warm) >= _WARM_LIMIT and path not in _warm:
             _warm.clear()
         _warm[path] = time.monotonic() + WARM_SECONDS
@@ -104,7 +105,7 @@ def stat_and_head(
         st = os.fstat(descriptor)
         if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
             return st, None, False
-        body = _read_in_memory(descriptor, st.st_size)
+        body = _read_in_memory(descriptor, st)
         return st, body, body is None
     finally:
         os.close(descriptor)
@@ -123,18 +124,22 @@ def read_in_memory(path: str | os.PathLike[str], st: os.stat_result) -> bytes | 
             now.st_mtime_ns,
         ) != (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             return None
-        return _read_in_memory(descriptor, st.st_size)
+        return _read_in_memory(descriptor, now)
     finally:
         os.close(descriptor)
 
 
-def _read_in_memory(descriptor: int, size: int) -> bytes | None:
+def _read_in_memory(descriptor: int, st: os.stat_result) -> bytes | None:
+    size = st.st_size
     if not size:
         return b""
     buffer = bytearray(size)
     try:
         count = os.preadv(descriptor, [buffer], 0, _NOWAIT or 0)
-    except OSError:  # EAGAIN: not in the page cache; EOPNOTSUPP: no RWF_NOWAIT here
+    except BlockingIOError:  # not (all) in the page cache
+        return None
+    except OSError:  # this file system does not take RWF_NOWAIT: stop trying it
+        _no_nowait.add(st.st_dev)
         return None
     return bytes(buffer) if count == size else None
 
