@@ -10,7 +10,8 @@ loop only when they cannot wait on a device or a server:
 - the same path was served within the last minute, so its directory entries and inode are
   in the kernel's caches;
 - data is read with ``RWF_NOWAIT``, which fails at once instead of waiting for a page that
-  is not in the page cache: the read then goes to a worker thread;
+  is not in the page cache: the read then goes to a worker thread (and a file system that
+  refuses such reads altogether, as tmpfs may, is left to worker threads);
 - the file is opened with ``O_NONBLOCK``, so a path swapped for a FIFO cannot block.
 
 Everything else (other systems, the first request for a path, network file systems) runs
