@@ -219,7 +219,13 @@ class FileResponse(Response):
                 # PERF: no thread hop when the kernel has the file in memory (see
                 # _local_files): /file (64 KiB) on uvicorn went from 0.36 to 0.8 of the
                 # raw app.
-                st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
+                try:
+                    st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
+                except BlockingIOError:  # a lease held elsewhere: let a thread wait for it
+                    st, body = await _local_files.in_thread(
+                        _stat_and_head, self.path, self.chunk_size
+                    )
+                    unread = False
                 if unread and read_uncached:
                     body = await _local_files.in_thread(_read_head, self.path, st.st_size)
             else:

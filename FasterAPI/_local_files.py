@@ -76,14 +76,16 @@ def remember(path: str, st: os.stat_result) -> None:
     """Note that ``path`` was just served, if it is a regular file on a local file system
     (a device or a FIFO is never opened on the loop)."""
     global _local_devices
-    if _NOWAIT is None or not stat.S_ISREG(st.st_mode):
+    if _NOWAIT is None:
         return
     if _local_devices is None:
         _local_devices = _read_local_devices()
-    if st.st_dev in _local_devices and st.st_dev not in _no_nowait:
-        if len(_warm) >= _WARM_LIMIT and path not in _warm:
-            _warm.clear()
-        _warm[path] = time.monotonic() + WARM_SECONDS
+    if not stat.S_ISREG(st.st_mode) or st.st_dev not in _local_devices or st.st_dev in _no_nowait:
+        _warm.pop(path, None)  # no longer a local regular file: back to worker threads
+        return
+    if len(_warm) >= _WARM_LIMIT and path not in _warm:
+        _warm.clear()
+    _warm[path] = time.monotonic() + WARM_SECONDS
 
 
 def is_warm(path: str) -> bool:

@@ -53,6 +53,8 @@ Lifespan = Callable[["Faster"], AbstractAsyncContextManager[Mapping[str, Any] | 
 class Faster(FasterRouter):
     """The application. Register routes with the decorators, serve it with any ASGI server."""
 
+    _passes_send_through = True  # mounted, it drops the RSGI bridge before its middleware
+
     def __init__(
         self,
         *,

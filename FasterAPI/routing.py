@@ -12,7 +12,7 @@ from FasterAPI._codegen import generate_handler
 from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._fast import FastKind, fast_answer_kind
 from FasterAPI._file import FileResponse
-from FasterAPI._rsgi_scope import complete_scope
+from FasterAPI._rsgi_scope import RSGI_BRIDGE, complete_scope
 from FasterAPI._serialize import (
     DEFAULT,
     OutputPlan,
@@ -381,6 +381,10 @@ class Mount:
         self.path = path
         self.app = app
         self.name = name
+        # The RSGI bridge lets an answer skip ``send``: only apps known to send through
+        # the ``send`` they get (a Faster app removes it itself before its middleware)
+        # may keep it; anything else may be middleware wrapping ``send``.
+        self._keeps_rsgi_bridge = bool(getattr(app, "_passes_send_through", False))
 
     def matches(self, path: str) -> bool:
         prefix = self.path
@@ -389,6 +393,8 @@ class Mount:
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         complete_scope(scope)
         child = dict(scope)
+        if not self._keeps_rsgi_bridge:
+            child.pop(RSGI_BRIDGE, None)
         child["root_path"] = scope.get("root_path", "") + self.path
         if not _path_carries_root(scope):
             # Our own view of the path lacks root_path: give the child the spec form.

@@ -50,6 +50,8 @@ class StaticFiles:
     ``packages`` adds each package's ``statics`` folder (or ``(package, folder)``).
     """
 
+    _passes_send_through = True  # a mount may keep the RSGI bridge for it
+
     def __init__(
         self,
         directory: StrPath | None = None,
@@ -87,11 +89,19 @@ class StaticFiles:
             relative = ""  # the mount itself: "/static", not "/static/"
         parts = _safe_parts(relative)
         directory_url = relative.endswith("/")
-        if parts is not None and _local_files.is_warm(os.path.join(self._roots[0], *parts)):
-            # PERF: a file served in the last minute from a local file system: the
-            # lookups are answered from the kernel's caches (see FasterAPI._local_files).
-            found = self._find(parts, directory_url)
-        else:
+        found: _File | _Redirect | None = None
+        if (
+            parts is not None
+            and not directory_url
+            and _local_files.is_warm(os.path.join(self._roots[0], *parts))
+        ):
+            # PERF: a file served in the last minute from a local file system: its
+            # lookup is answered from the kernel's caches (see FasterAPI._local_files).
+            # Only that file is looked up here; anything else goes to a worker thread.
+            hit = self._lookup(parts, self._roots[:1])
+            if hit is not None and stat.S_ISREG(hit.stat.st_mode):
+                found = hit
+        if found is None:
             found = await _local_files.in_thread(self._find, parts, directory_url)
         if isinstance(found, _File):
             _local_files.remember(found.path, found.stat)
@@ -124,8 +134,8 @@ class StaticFiles:
         found = self._lookup(parts)
         return found if found is not None and stat.S_ISREG(found.stat.st_mode) else None
 
-    def _lookup(self, parts: list[str]) -> _File | None:
-        for root in self._roots:
+    def _lookup(self, parts: list[str], roots: list[str] | None = None) -> _File | None:
+        for root in self._roots if roots is None else roots:
             path = os.path.join(root, *parts)
             if not self.follow_symlink:
                 real_root = os.path.realpath(root)

@@ -15,6 +15,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_file_local_io",
     "test_fileresponse",
     "test_forms",
+    "test_mount_middleware",
     "test_framing",
     "test_params",
     "test_request",
