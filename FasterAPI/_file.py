@@ -66,9 +66,8 @@ class FileResponse(Response):
     half-sent response; ``stat_result`` skips the stat. If the server offers
     ``http.response.pathsend`` and the whole file is sent, the server sends it (unless it
     is a small file already read from memory); on Granian's RSGI a single byte range goes
-    out with ``response_file_range``.
-    Conditional and range requests are honoured when ``status_code`` is 200; the rules
-    are in ``FasterAPI._http_conditions``.
+    out with ``response_file_range``. Conditional and range requests are honoured when
+    ``status_code`` is 200; the rules are in ``FasterAPI._http_conditions``.
 
     File-system calls run in a worker thread, except for a file on a local file system
     served within the last minute: then the kernel answers from memory and the calls run
@@ -191,7 +190,7 @@ class FileResponse(Response):
     def _read_given_in_memory(self, st: os.stat_result) -> bytes | None:
         """PERF: the bytes of a small file given with its stat, read on the loop when
         allowed and in memory (StaticFiles' answers skip a thread hop)."""
-        if not (self.local_io_on_loop and _local_files.is_warm(_local_files.key(self.path))):
+        if not self._on_loop(_local_files.key(self.path)):
             return None
         try:
             return _local_files.read_in_memory(self.path, st)

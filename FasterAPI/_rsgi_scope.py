@@ -63,10 +63,9 @@ class RSGIScope(dict[str, Any]):
 
     PERF: the keys that cost the most to convert from Granian's scope object (headers,
     addresses, ``query_string``, ``raw_path``, ``scheme``, ``http_version``: about 1 us
-    with a few headers)
-    are filled when first read with ``scope[key]``. ``complete()`` fills them all; it runs
-    before the scope reaches code that may use ``get``, ``in`` or a copy: middleware,
-    mounts, ``Request`` objects, response classes of the app's own.
+    with a few headers) are filled when first read with ``scope[key]``. ``complete()``
+    fills them all; it runs before the scope reaches code that may use ``get``, ``in`` or
+    a copy: middleware, mounts, ``Request`` objects, response classes of the app's own.
     """
 
     __slots__ = ("rsgi",)
