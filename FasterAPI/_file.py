@@ -115,6 +115,10 @@ class FileResponse(Response):
             st = self.stat_result
             if method != "HEAD" and st.st_size <= self.chunk_size:
                 head = self._read_given_in_memory(st)
+            if head is None:
+                # The next request for this path may read it on the loop: such a read
+                # checks the file still matches this stat (else it runs in a thread).
+                _local_files.remember(_local_files.key(self.path), st)
         else:
             key = _local_files.key(self.path)
             if method == "HEAD" or (pathsend and not self._on_loop(key)):

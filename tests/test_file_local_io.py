@@ -70,6 +70,28 @@ def test_a_served_small_file_goes_out_as_bytes_even_where_the_server_sends_paths
     assert second[0]["headers"] == first[0]["headers"]
 
 
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="RWF_NOWAIT is Linux-only")
+def test_a_file_given_with_its_stat_is_read_from_memory_when_served_again(
+    small_file: Path,
+) -> None:
+    def serve() -> list[dict[str, Any]]:
+        return call(FileResponse(small_file, stat_result=small_file.stat()), extensions=PATHSEND)
+
+    first, second = serve(), serve()
+
+    assert [m["type"] for m in first] == ["http.response.start", "http.response.pathsend"]
+    if not _reads_without_waiting(small_file):
+        assert second == first
+        return
+    assert [m["type"] for m in second] == ["http.response.start", "http.response.body"]
+    assert second[1]["body"] == DATA
+    small_file.write_bytes(b"rewritten with a new length\n")
+    os.utime(small_file, ns=(10**18, 10**18))
+    third = serve()
+    assert third[1]["body"] == b"rewritten with a new length\n"
+    assert (b"content-length", b"28") in third[0]["headers"]
+
+
 def test_a_served_file_on_a_file_system_refusing_nowait_reads_is_served_whole(
     tmp_path: Path,
 ) -> None:
