@@ -132,7 +132,10 @@ class FileResponse(Response):
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
-        headers = _with_stat(self.raw_headers, st)
+        if st is self.stat_result:  # __init__ added its headers
+            headers = list(self.raw_headers)
+        else:
+            headers = _with_stat(self.raw_headers, st)
         status = self.status_code
         ranges: tuple[ByteRange, ...] = ()
         if status == 200 and _is_conditional(scope):

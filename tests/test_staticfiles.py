@@ -214,17 +214,20 @@ def test_staticfiles_pathsend_used_when_offered(site: Path) -> None:
 def test_staticfiles_stats_off_the_event_loop(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     client = client_for(site, html=True)
     on_loop: list[bool] = []
-    real_stat = os.stat
 
-    def spy(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-        try:
-            asyncio.get_running_loop()
-            on_loop.append(True)
-        except RuntimeError:
-            on_loop.append(False)
-        return real_stat(path, *args, **kwargs)
+    def spying(real: Any) -> Any:
+        def spy(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(os, "stat", spy)
+        return spy
+
+    monkeypatch.setattr(os, "stat", spying(os.stat))
+    monkeypatch.setattr(os, "lstat", spying(os.lstat))
 
     assert client.get("/static/hello.txt").status_code == 200
     assert client.get("/static/sub/").status_code == 200
@@ -413,6 +416,23 @@ def test_staticfiles_symlink_inside_root_served(site: Path) -> None:
 
     assert response.status_code == 200
     assert response.content == HELLO
+
+
+def test_staticfiles_symlinked_folder_inside_root_served(site: Path, tmp_path: Path) -> None:
+    (site / "alias-sub").symlink_to(site / "sub", target_is_directory=True)
+    (site / "sub" / "deeper").mkdir()
+    (site / "sub" / "deeper" / "note.txt").write_bytes(b"deep")
+    (site / "sub" / "deeper" / "out.txt").symlink_to(tmp_path / "secret.txt")
+    client = client_for(site)
+
+    served = client.get("/static/alias-sub/deeper/note.txt")
+    direct = client.get("/static/sub/deeper/note.txt")
+    escaping = client.get("/static/alias-sub/deeper/out.txt")
+
+    assert (served.status_code, served.content) == (200, b"deep")
+    assert (direct.status_code, direct.content) == (200, b"deep")
+    assert escaping.status_code == 404
+    assert client.get("/static/sub/deeper/out.txt").status_code == 404
 
 
 def test_staticfiles_follow_symlink_serves_outside_target(site: Path, tmp_path: Path) -> None:
