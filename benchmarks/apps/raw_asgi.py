@@ -16,7 +16,7 @@ from apps.common import (
     FILE_MEDIA_TYPE,
     FILE_PATH,
     FILE_SIZE,
-    SSE_EVENTS,
+    SSE_EVENT_COUNT,
     SSE_MEDIA_TYPE,
     STREAM_CHUNK,
     STREAM_CHUNK_COUNT,
@@ -151,7 +151,10 @@ async def file(scope, receive, send) -> None:
 
 async def sse(scope, receive, send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [_SSE]})
-    for event in SSE_EVENTS:
+    for n in range(SSE_EVENT_COUNT):
+        # Each event is made when it is sent, as a live feed makes it: its JSON data
+        # encoded, the event formatted.
+        event = b"event: tick\nid: %d\ndata: %s\n\n" % (n, _encode({"n": n}))
         await send({"type": "http.response.body", "body": event, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 

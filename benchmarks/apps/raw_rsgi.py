@@ -21,7 +21,7 @@ from apps.common import (
     FILE_MEDIA_TYPE,
     FILE_PATH,
     FILE_SIZE,
-    SSE_EVENTS,
+    SSE_EVENT_COUNT,
     SSE_MEDIA_TYPE,
     STREAM_CHUNK,
     STREAM_CHUNK_COUNT,
@@ -133,8 +133,9 @@ async def file(scope, protocol) -> None:
 
 async def sse(scope, protocol) -> None:
     transport = protocol.response_stream(200, [_SSE])
-    for event in SSE_EVENTS:
-        await transport.send_bytes(event)
+    for n in range(SSE_EVENT_COUNT):
+        # Made when sent, as in raw_asgi.py.
+        await transport.send_bytes(b"event: tick\nid: %d\ndata: %s\n\n" % (n, _encode({"n": n})))
 
 
 _STATIC = {
