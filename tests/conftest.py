@@ -26,6 +26,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_staticfiles",
     "test_stream",
     "test_testclient",
+    "test_threadpool",
 }
 
 
