@@ -10,13 +10,12 @@ from typing import Any, Union, cast
 import anyio
 import anyio.abc
 import anyio.lowlevel
-import anyio.to_thread
 
 from FasterAPI._rsgi import str_headers
 from FasterAPI._rsgi_scope import RSGI_BRIDGE
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
-from FasterAPI.concurrency import iterate_in_threadpool
+from FasterAPI.concurrency import iterate_in_threadpool, run_in_threadpool
 from FasterAPI.response import Response, build_raw_headers, status_allows_body
 
 Content = Union[str, bytes, bytearray, memoryview]
@@ -331,4 +330,4 @@ async def _close(chunks: AsyncIterator[Any], source: Iterator[Any] | None) -> No
     close = getattr(source, "close", None)
     if close is not None:
         # A sync generator's cleanup may block, like its body: run it in the thread pool.
-        await anyio.to_thread.run_sync(close)
+        await run_in_threadpool(close)
