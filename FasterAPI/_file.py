@@ -27,6 +27,7 @@ from FasterAPI._rsgi import str_headers
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, has_any_header
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
+from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_header_text
 from FasterAPI.response import (
     RESPONSE_STARTED,
@@ -209,7 +210,7 @@ class FileResponse(Response):
             if self._on_loop(key):
                 st = os.stat(self.path)
             else:
-                st = await _local_files.in_thread(os.stat, self.path)
+                st = await run_in_threadpool(os.stat, self.path)
         except (OSError, ValueError) as exc:
             raise self._cannot_read(key, exc) from exc
         _local_files.remember(key, st)
@@ -228,14 +229,12 @@ class FileResponse(Response):
                 try:
                     st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
                 except BlockingIOError:  # a lease held elsewhere: let a thread wait for it
-                    st, body = await _local_files.in_thread(
-                        _stat_and_head, self.path, self.chunk_size
-                    )
+                    st, body = await run_in_threadpool(_stat_and_head, self.path, self.chunk_size)
                     unread = False
                 if unread and read_uncached:
-                    body = await _local_files.in_thread(_read_head, self.path, st.st_size)
+                    body = await run_in_threadpool(_read_head, self.path, st.st_size)
             else:
-                st, body = await _local_files.in_thread(_stat_and_head, self.path, self.chunk_size)
+                st, body = await run_in_threadpool(_stat_and_head, self.path, self.chunk_size)
         except (OSError, ValueError) as exc:
             raise self._cannot_read(key, exc) from exc
         if body is not None and len(body) != st.st_size:
@@ -245,7 +244,7 @@ class FileResponse(Response):
 
     async def _read_small(self, size: int) -> bytes:
         try:
-            body = await _local_files.in_thread(_read_head, self.path, size)
+            body = await run_in_threadpool(_read_head, self.path, size)
         except OSError as exc:
             raise RuntimeError(f"File at path {self.path} cannot be opened: {exc}") from exc
         if len(body) != size:

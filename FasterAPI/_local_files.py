@@ -20,14 +20,9 @@ in a worker thread as before.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-import anyio.to_thread
 
 WARM_SECONDS = 60.0
 """How long after a path was served its next calls may run on the event loop."""
@@ -43,7 +38,6 @@ _no_nowait: set[int] = set()  # local devices whose file system refused RWF_NOWA
 _local_devices: frozenset[int] | None = None
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-T = TypeVar("T")
 
 
 def _read_local_devices() -> frozenset[int]:
@@ -145,17 +139,3 @@ def _read_in_memory(descriptor: int, st: os.stat_result) -> bytes | None:
         _no_nowait.add(st.st_dev)
         return None
     return bytes(buffer) if count == size else None
-
-
-async def in_thread(func: Callable[..., T], *args: Any) -> T:
-    """``func(*args)`` in a worker thread, for file-system calls.
-
-    PERF: on asyncio the loop's default executor; under load a call costs less than half
-    of what ``anyio.to_thread`` adds (its capacity limiter and cancel scope). Elsewhere
-    (trio) anyio's pool.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return await anyio.to_thread.run_sync(func, *args)
-    return await loop.run_in_executor(None, func, *args)

@@ -13,6 +13,7 @@ from FasterAPI import _local_files
 from FasterAPI._file import FileResponse
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.app import Faster
+from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.datastructures import URL, route_path
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.response import JSONResponse, RedirectResponse
@@ -98,7 +99,7 @@ class StaticFiles:
                 # Only that file is looked up here; anything else goes to a worker thread.
                 found = self._warm_file(self._roots[0], parts, path)
         if found is None:
-            found = await _local_files.in_thread(self._find, parts, directory_url)
+            found = await run_in_threadpool(self._find, parts, directory_url)
         if isinstance(found, _File):
             _local_files.remember(found.path, found.stat)
         if found is None:
