@@ -114,12 +114,12 @@ class FileResponse(Response):
         head: bytes | None = None
         if self.stat_result is not None:
             st = self.stat_result
+            key = _local_files.key(self.path)
             if method != "HEAD" and st.st_size <= self.chunk_size:
-                head = self._read_given_in_memory(st)
-            if head is None:
-                # The next request for this path may read it on the loop: such a read
-                # checks the file still matches this stat (else it runs in a thread).
-                _local_files.remember(_local_files.key(self.path), st)
+                head = self._read_given_in_memory(key, st)
+            # The next request for this path may read it on the loop: such a read checks
+            # the file still matches its stat (else it runs in a thread).
+            _local_files.remember(key, st)
         else:
             key = _local_files.key(self.path)
             if method == "HEAD" or (pathsend and not self._on_loop(key)):
@@ -195,10 +195,10 @@ class FileResponse(Response):
             return RuntimeError(f"File at path {self.path} does not exist.")
         return RuntimeError(f"File at path {self.path} cannot be read: {exc}")
 
-    def _read_given_in_memory(self, st: os.stat_result) -> bytes | None:
+    def _read_given_in_memory(self, key: str, st: os.stat_result) -> bytes | None:
         """PERF: the bytes of a small file given with its stat, read on the loop when
         allowed and in memory (StaticFiles' answers skip a thread hop)."""
-        if not self._on_loop(_local_files.key(self.path)):
+        if not self._on_loop(key):
             return None
         try:
             return _local_files.read_in_memory(self.path, st)

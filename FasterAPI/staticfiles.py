@@ -100,8 +100,6 @@ class StaticFiles:
                 found = self._warm_file(self._roots[0], parts, path)
         if found is None:
             found = await run_in_threadpool(self._find, parts, directory_url)
-        if isinstance(found, _File):
-            _local_files.remember(found.path, found.stat)
         if found is None:
             await _error(scope, receive, send, 404)
         elif isinstance(found, _Redirect):
