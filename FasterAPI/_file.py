@@ -11,9 +11,6 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote
 
-import anyio
-from anyio import AsyncFile
-
 from FasterAPI import _local_files
 from FasterAPI._http_conditions import (
     ByteRange,
@@ -251,23 +248,31 @@ class FileResponse(Response):
             raise RuntimeError(f"File at path {self.path} shrank while it was being sent.")
         return body
 
-    async def _open(self) -> AsyncFile[bytes]:
+    async def _open(self) -> _OpenFile:
+        """The file opened for reading: on the loop when its calls may run there."""
+        on_loop = self._on_loop(_local_files.key(self.path))
         try:
-            return await anyio.open_file(self.path, "rb")
+            if on_loop:
+                try:
+                    return _OpenFile(_local_files.open_nonblocking(self.path), True)
+                except BlockingIOError:  # a lease held elsewhere: let a thread wait for it
+                    pass
+            return _OpenFile(await run_in_threadpool(os.open, self.path, _READ_FLAGS), False)
         except OSError as exc:
             raise RuntimeError(f"File at path {self.path} cannot be opened: {exc}") from exc
 
     async def _send_span(
         self, scope: Scope, send: Send, status: int, headers: RawHeaders, start: int, stop: int
     ) -> None:
-        async with await self._open() as file:
+        opened = await self._open()
+        try:
             await _start(scope, send, status, headers)
             if start == stop:
                 await send({"type": "http.response.body", "body": b""})
                 return
-            if start:
-                await file.seek(start)
-            await self._copy(file, send, stop - start, more_after=False)
+            await self._copy(opened, send, start, stop, more_after=False)
+        finally:
+            await opened.close()
 
     async def _send_multipart(
         self,
@@ -282,26 +287,57 @@ class FileResponse(Response):
         heads, tail, length = multipart_layout(ranges, size, part_type, boundary)
         headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
         headers["content-length"] = str(length)
-        async with await self._open() as file:
+        opened = await self._open()
+        try:
             await _start(scope, send, 206, headers.raw)
             for head, (start, stop) in zip(heads, ranges, strict=True):
                 await send({"type": "http.response.body", "body": head, "more_body": True})
-                await file.seek(start)
-                await self._copy(file, send, stop - start, more_after=True)
+                await self._copy(opened, send, start, stop, more_after=True)
             await send({"type": "http.response.body", "body": tail})
+        finally:
+            await opened.close()
 
     async def _copy(
-        self, file: AsyncFile[bytes], send: Send, remaining: int, *, more_after: bool
+        self, opened: _OpenFile, send: Send, offset: int, stop: int, *, more_after: bool
     ) -> None:
-        """Send ``remaining`` bytes from the file's position; the last chunk ends the body
-        unless ``more_after``."""
-        while remaining:
-            chunk = await file.read(min(self.chunk_size, remaining))
+        """Send the bytes from ``offset`` to ``stop``; the last chunk ends the body unless
+        ``more_after``.
+
+        PERF: for a file whose calls may run on the loop each chunk the kernel has in
+        memory is read there (``RWF_NOWAIT``); only the rest goes to a worker thread.
+        Every chunk in a thread cost a 1 MiB file on uvicorn 4.5x the raw app's time."""
+        descriptor = opened.descriptor
+        while offset < stop:
+            size = min(self.chunk_size, stop - offset)
+            chunk = (
+                _local_files.pread_in_memory(descriptor, size, offset) if opened.on_loop else None
+            )
+            if chunk is None:
+                chunk = await run_in_threadpool(os.pread, descriptor, size, offset)
             if not chunk:
                 raise RuntimeError(f"File at path {self.path} shrank while it was being sent.")
-            remaining -= len(chunk)
-            more = more_after or remaining > 0
+            offset += len(chunk)
+            more = more_after or offset < stop
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+class _OpenFile:
+    """A descriptor of the file being sent, and whether its calls may run on the loop."""
+
+    __slots__ = ("descriptor", "on_loop")
+
+    def __init__(self, descriptor: int, on_loop: bool) -> None:
+        self.descriptor = descriptor
+        self.on_loop = on_loop
+
+    async def close(self) -> None:
+        if self.on_loop:
+            os.close(self.descriptor)
+        else:
+            await run_in_threadpool(os.close, self.descriptor)
 
 
 def _stat_and_head(path: str | os.PathLike[str], limit: int) -> tuple[os.stat_result, bytes | None]:

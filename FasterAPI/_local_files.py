@@ -126,6 +126,28 @@ def read_in_memory(path: str | os.PathLike[str], st: os.stat_result) -> bytes | 
         os.close(descriptor)
 
 
+def open_nonblocking(path: str | os.PathLike[str]) -> int:
+    """A descriptor for reading ``path``, opened on the loop (``O_NONBLOCK``: a FIFO put
+    in its place cannot block)."""
+    return os.open(path, _OPEN_FLAGS)
+
+
+def pread_in_memory(descriptor: int, size: int, offset: int) -> bytes | None:
+    """Up to ``size`` bytes at ``offset`` that the page cache holds (fewer when only the
+    first pages are there; empty at the end of the file), or None: read in a thread."""
+    if _NOWAIT is None:
+        return None
+    buffer = bytearray(size)
+    try:
+        count = os.preadv(descriptor, [buffer], offset, _NOWAIT)
+    except BlockingIOError:  # not in memory
+        return None
+    except OSError:  # this file system does not take RWF_NOWAIT: stop trying it
+        _no_nowait.add(os.fstat(descriptor).st_dev)
+        return None
+    return bytes(buffer) if count == size else bytes(buffer[:count])
+
+
 def _read_in_memory(descriptor: int, st: os.stat_result) -> bytes | None:
     size = st.st_size
     if not size:

@@ -245,6 +245,58 @@ def test_large_and_head_requests_of_a_served_file(tmp_path: Path) -> None:
     assert ranged.content == BIG[1000:2000]
 
 
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="RWF_NOWAIT is Linux-only")
+def test_a_served_large_file_is_read_on_the_loop_and_from_threads_once_evicted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(BIG)
+    if not _reads_without_waiting(path):
+        pytest.skip("this file system refuses RWF_NOWAIT reads")
+    client = TestClient(app_for(path))
+    first = client.get("/file")
+    threaded: list[int] = []
+    real_pread = os.pread
+
+    def spy(descriptor: int, size: int, offset: int) -> bytes:
+        if threading.current_thread() is not threading.main_thread():
+            threaded.append(offset)
+        return real_pread(descriptor, size, offset)
+
+    monkeypatch.setattr(os, "pread", spy)
+    # Several ranges: sent in chunks by the app on every server (a whole file may go out
+    # from its path, which Granian reads itself).
+    ranges = {"range": "bytes=70000-200000,5-9"}
+    again = client.get("/file")
+    ranged = client.get("/file", headers=ranges)
+    in_memory = list(threaded)
+    _evict(path)
+    evicted = client.get("/file", headers=ranges)
+
+    assert first.content == again.content == BIG
+    assert ranged.status_code == evicted.status_code == 206
+    for answer in (ranged, evicted):
+        assert BIG[70000:200001] in answer.content and BIG[5:10] in answer.content
+    assert in_memory == []  # every chunk came from the page cache, on the loop
+    assert threaded  # pages not in memory: read in worker threads
+
+
+def test_a_served_large_file_shrunk_while_sending_is_an_error(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    chunk = FileResponse.chunk_size
+    big.write_bytes(b"x" * (3 * chunk))
+    assert b"".join(m.get("body", b"") for m in call(FileResponse(big))) == b"x" * (3 * chunk)
+    response = FileResponse(big, stat_result=big.stat())  # served before: read on the loop
+    big.write_bytes(b"x" * (chunk + 4))
+    messages: list[dict[str, Any]] = []
+
+    with pytest.raises(RuntimeError, match="shrank"):
+        call(response, messages=messages)
+
+    assert [len(m.get("body", b"")) for m in messages[1:]] == [chunk, 4]
+    assert all(m["more_body"] is True for m in messages[1:])
+
+
 def test_relative_paths_from_another_directory_are_not_mixed_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
