@@ -313,7 +313,7 @@ class FileResponse(Response):
                 _local_files.pread_in_memory(descriptor, size, offset) if opened.on_loop else None
             )
             if chunk is None:
-                chunk = await run_in_threadpool(os.pread, descriptor, size, offset)
+                chunk = await run_in_threadpool(_read_at, descriptor, size, offset)
             if not chunk:
                 raise RuntimeError(f"File at path {self.path} shrank while it was being sent.")
             offset += len(chunk)
@@ -321,7 +321,14 @@ class FileResponse(Response):
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_at(descriptor: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(descriptor, size, offset)
+    os.lseek(descriptor, offset, os.SEEK_SET)  # Windows: one reader per descriptor here
+    return os.read(descriptor, size)
 
 
 class _OpenFile:
