@@ -152,12 +152,5 @@ def _read_in_memory(descriptor: int, st: os.stat_result) -> bytes | None:
     size = st.st_size
     if not size:
         return b""
-    buffer = bytearray(size)
-    try:
-        count = os.preadv(descriptor, [buffer], 0, _NOWAIT or 0)
-    except BlockingIOError:  # not (all) in the page cache
-        return None
-    except OSError:  # this file system does not take RWF_NOWAIT: stop trying it
-        _no_nowait.add(st.st_dev)
-        return None
-    return bytes(buffer) if count == size else None
+    body = pread_in_memory(descriptor, size, 0)
+    return body if body is not None and len(body) == size else None
