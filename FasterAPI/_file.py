@@ -170,14 +170,27 @@ class FileResponse(Response):
             else:
                 await self._send_span(scope, send, status, headers, start, stop)
         elif pathsend and head is None:
-            await _start(scope, send, status, headers)
-            await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
+            bridge = scope.get(RSGI_BRIDGE)
+            if bridge is not None:
+                scope[RESPONSE_STARTED] = True
+                bridge.protocol.response_file(
+                    status, str_headers(headers), os.path.abspath(self.path)
+                )
+            else:
+                await _start(scope, send, status, headers)
+                await send({"type": "http.response.pathsend", "path": os.path.abspath(self.path)})
         elif size <= self.chunk_size:
             # PERF: a small file is read in one worker-thread call (open, read, close)
             # instead of three; 64 KiB files are served ~3x faster.
             body = head if head is not None else await self._read_small(size)
-            await _start(scope, send, status, headers)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
+            bridge = scope.get(RSGI_BRIDGE)
+            if bridge is not None:
+                # PERF: one response_bytes call, no ASGI messages.
+                scope[RESPONSE_STARTED] = True
+                bridge.protocol.response_bytes(status, str_headers(headers), body)
+            else:
+                await _start(scope, send, status, headers)
+                await send({"type": "http.response.body", "body": body, "more_body": False})
         else:
             await self._send_span(scope, send, status, headers, 0, size)
         if self.background is not None:
