@@ -4,8 +4,9 @@ Routing, parameter binding and responses are shared with the ASGI path: an RSGI 
 gets an ASGI-shaped scope and ``receive``/``send`` callables that speak directly to the
 RSGI protocol object. A fixed body goes out with one ``response_bytes`` call, a stream
 through ``response_stream``, a whole file through ``response_file`` (offered as the ASGI
-``http.response.pathsend`` extension; ``FileResponse`` sends a single byte range with
-``response_file_range`` itself), and disconnects come from ``client_disconnect()``.
+``http.response.pathsend`` extension; ``FileResponse`` itself calls ``response_bytes``,
+``response_file`` or ``response_file_range`` when nothing wraps ``send``), and
+disconnects come from ``client_disconnect()``.
 """
 
 from __future__ import annotations

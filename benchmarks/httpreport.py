@@ -129,7 +129,7 @@ def summary_table(servers: list[Server], frameworks: list[Framework], results) -
 
 
 def cross_checks(endpoints: list[Endpoint], results) -> list[str]:
-    """The project's targets (issue 8), where the run has the numbers for them."""
+    """The project's targets and peer comparisons, where the run has the numbers for them."""
 
     def medians(server: str, framework: str) -> dict[str, list[float]] | None:
         """Per endpoint key, the rates of the rounds."""
@@ -165,20 +165,64 @@ def cross_checks(endpoints: list[Endpoint], results) -> list[str]:
         lines.append("FasterAPI / raw ASGI on uvicorn (target >= 0.92): " + versus(fa_uv, raw_uv))
     for server, rows in results.items():
         ours = rows.get("fasterapi")
-        if ours is None:
+        if ours is None or len(rows) <= 2:
             continue
-        behind = []
+        behind, margins = [], []
         for key, entry in rows.items():
             if key in (FLOOR, "fasterapi"):
                 continue
             for e in endpoints:
                 peer, mine = entry["endpoints"].get(e.key), ours["endpoints"].get(e.key)
-                if peer and mine and peer["ratio_to_raw"] >= mine["ratio_to_raw"]:
-                    behind.append(f"{entry['name']} on {e.key}")
-        if len(rows) > 2:
-            verdict = "ahead of every peer" if not behind else "behind " + ", ".join(behind)
-            lines.append(f"FasterAPI on {server}: {verdict}")
+                if not (peer and mine):
+                    continue
+                ratio = paired_ratio(mine["rounds_rps"], peer["rounds_rps"])[0]
+                margins.append(ratio)
+                if ratio <= 1:
+                    behind.append(f"{entry['name']} on {e.key} ({ratio:.3f}x its req/s)")
+        if behind:
+            lines.append(f"FasterAPI on {server}: behind " + ", ".join(behind))
+        elif margins:
+            lines.append(
+                f"FasterAPI on {server}: ahead of every peer on every endpoint "
+                f"(closest: {min(margins):.3f}x a peer's req/s)"
+            )
+    lines += _as_deployed(endpoints, results)
     return lines
+
+
+def _as_deployed(endpoints: list[Endpoint], results) -> list[str]:
+    """FasterAPI on Granian RSGI (what ``fasterapi run`` serves) against each peer on the
+    peer's fastest server for each endpoint, paired round by round."""
+    ours = results.get("granian-rsgi", {}).get("fasterapi")
+    if ours is None:
+        return []
+    peers: dict[str, list] = {}
+    for server, rows in results.items():
+        for key, entry in rows.items():
+            if key not in (FLOOR, "fasterapi"):
+                peers.setdefault(entry["name"], []).append(entry)
+    if not peers:
+        return []
+    parts, behind = [], []
+    for name, entries in peers.items():
+        ratios = []
+        for e in endpoints:
+            mine = ours["endpoints"].get(e.key)
+            theirs = [entry["endpoints"][e.key] for entry in entries if e.key in entry["endpoints"]]
+            if mine is None or not theirs:
+                continue
+            ratio = min(paired_ratio(mine["rounds_rps"], t["rounds_rps"])[0] for t in theirs)
+            ratios.append((ratio, e.key))
+            if ratio <= 1:
+                behind.append(f"{name} on {e.key}")
+        if ratios:
+            low, where = min(ratios)
+            parts.append(f"{name} {low:.2f}x ({where})")
+    verdict = "ahead on every endpoint" if not behind else "behind " + ", ".join(behind)
+    return [
+        "FasterAPI as `fasterapi run` serves it (Granian RSGI) / each peer on its fastest "
+        f"server, lowest endpoint per peer: {', '.join(parts)}: {verdict}"
+    ]
 
 
 def versions() -> dict[str, str]:
