@@ -185,7 +185,7 @@ class StreamingResponse(Response):
         watch = _DisconnectWatch(task, receive)
         # PERF: a stream that ends within WATCH_DELAY never needs the watcher task (a short
         # body is sent before a disconnect could matter); a longer one gets it then.
-        timer = asyncio.get_running_loop().call_later(WATCH_DELAY, watch.start)
+        timer = task.get_loop().call_later(WATCH_DELAY, watch.start)
         render = self._render_chunk
         custom = type(self)._render_chunk is not StreamingResponse._render_chunk
         exhausted = False
