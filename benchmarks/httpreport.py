@@ -197,7 +197,7 @@ def _as_deployed(endpoints: list[Endpoint], results) -> list[str]:
     if ours is None:
         return []
     peers: dict[str, list] = {}
-    for server, rows in results.items():
+    for rows in results.values():
         for key, entry in rows.items():
             if key not in (FLOOR, "fasterapi"):
                 peers.setdefault(entry["name"], []).append(entry)
