@@ -149,22 +149,21 @@ def pread_in_memory(descriptor: int, size: int, offset: int) -> bytes | None:
     return bytes(buffer) if count == size else bytes(memoryview(buffer)[:count])
 
 
-_SCRATCH_SIZE = 64 * 1024
-_SCRATCH_LIMIT = 1024 * 1024
+_SCRATCH_SIZE = 64 * 1024  # a FileResponse chunk
 _scratch_buffers = threading.local()
 
 
 def _scratch(size: int) -> bytearray | memoryview:
     """A writable buffer of ``size`` bytes to read into before copying out.
 
-    PERF: one buffer per thread, reused: a new ``bytearray`` is zero-filled first (a
-    64 KiB read went from 3.3 to 2.8 us)."""
-    if size > _SCRATCH_LIMIT:
+    PERF: up to a chunk's size, one buffer per thread, reused: a new ``bytearray`` is
+    zero-filled first (a 64 KiB read went from 3.3 to 2.8 us)."""
+    if size > _SCRATCH_SIZE:
         return bytearray(size)
     buffer: bytearray | None = getattr(_scratch_buffers, "buffer", None)
-    if buffer is None or len(buffer) < size:
-        buffer = _scratch_buffers.buffer = bytearray(max(size, _SCRATCH_SIZE))
-    return buffer if len(buffer) == size else memoryview(buffer)[:size]
+    if buffer is None:
+        buffer = _scratch_buffers.buffer = bytearray(_SCRATCH_SIZE)
+    return buffer if size == _SCRATCH_SIZE else memoryview(buffer)[:size]
 
 
 def _read_in_memory(descriptor: int, st: os.stat_result) -> bytes | None:
