@@ -315,6 +315,37 @@ async def test_streaming_response_disconnect_stops_async_generator():
 
 
 @pytest.mark.anyio
+async def test_streams_started_at_different_times_each_notice_their_client_leaving():
+    # Streams of one loop begin 20 ms apart; the short ones end before anything watches
+    # them, and every long one still sees its own client leave within WATCH_DELAY.
+    async def forever():
+        while True:
+            await anyio.sleep(0.001)
+            yield b"x"
+
+    async def short():
+        yield b"a"
+        yield b"b"
+
+    long_app = app_returning(lambda: StreamingResponse(forever()))
+    short_app = app_returning(lambda: StreamingResponse(short()))
+    leaving = [Peer(leave_after=5 + 10 * n) for n in range(3)]
+    staying = [Peer() for _ in range(3)]
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as group:
+            for peer, other in zip(leaving, staying):
+                group.start_soon(short_app, http_scope(), other.receive, other.send)
+                group.start_soon(long_app, http_scope(), peer.receive, peer.send)
+                await anyio.sleep(0.02)
+
+    for peer in leaving:
+        assert peer.noticed_after <= WATCH_DELAY + 0.1
+        assert len(peer.bodies()) == peer.bodies_at_disconnect
+    for other in staying:
+        assert other.content() == b"ab"
+
+
+@pytest.mark.anyio
 async def test_streaming_response_disconnect_stops_sync_generator():
     state = {"count": 0, "finally": False, "at_disconnect": None}
 
