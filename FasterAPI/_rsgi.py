@@ -43,11 +43,22 @@ class BrokenBody(Exception):
 class HTTPBridge:
     """``receive``/``send`` for one RSGI HTTP request."""
 
-    __slots__ = ("chunks", "done", "headers", "protocol", "scope", "status", "transport")
+    __slots__ = (
+        "chunks",
+        "done",
+        "header_map",
+        "headers",
+        "protocol",
+        "scope",
+        "status",
+        "transport",
+    )
 
     def __init__(self, protocol: Any, scope: Any) -> None:
         self.protocol = protocol
         self.scope = scope
+        # Granian builds a new map at every ``scope.headers``: the ASGI scope shares this one.
+        self.header_map = scope.headers
         self.status = 200
         self.headers: list[tuple[str, str]] = []
         self.transport: Any = None
@@ -89,7 +100,7 @@ class HTTPBridge:
     async def _read(self) -> tuple[bytes, bool]:
         if self.chunks is None:
             # PERF: a body of known, modest size is read with one ``await protocol()``.
-            declared = self.scope.headers.get("content-length")
+            declared = self.header_map.get("content-length")
             if declared is not None and declared.isdigit():
                 body = await self.read_declared(int(declared))
                 if body is not None:

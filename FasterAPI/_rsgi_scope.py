@@ -145,9 +145,11 @@ def http_scope(
     asgi_scope["method"] = scope.method
     asgi_scope["path"] = scope.path
     asgi_scope.rsgi = scope
-    asgi_scope.header_map = scope.headers
     if bridge is not None:
+        asgi_scope.header_map = bridge.header_map
         asgi_scope[RSGI_BRIDGE] = bridge
+    else:
+        asgi_scope.header_map = scope.headers
     if state:
         asgi_scope["state"] = dict(state)
     return asgi_scope
