@@ -204,15 +204,6 @@ class SourceModel:
             raw = self.normalise_bools(raw)
         return raw
 
-    def pick_lists(self, values: dict[str, list[str]]) -> dict[str, Any]:
-        """From ``{name: [values]}`` (a parsed form): lists for sequences, else the last value."""
-        raw: dict[str, Any] = {}
-        for alias in self.aliases:
-            found = values.get(alias)
-            if found is not None:
-                raw[alias] = found if alias in self.sequence_aliases else found[-1]
-        return self.normalise_bools(raw) if self.bool_aliases else raw
-
     def normalise_bools(self, raw: dict[str, Any]) -> dict[str, Any]:
         raw = dict(raw)
         for alias in self.bool_aliases:

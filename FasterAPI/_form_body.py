@@ -6,8 +6,9 @@ import typing
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import msgspec.inspect as mi
 
-from FasterAPI._compile import Field, SourceModel, is_class, is_model_type, is_sequence_type
+from FasterAPI._compile import Field, RouteDefinitionError, SourceModel, is_class, is_model_type
 from FasterAPI._errors import from_message, missing
 from FasterAPI.datastructures import FormData, UploadFile
 from FasterAPI.exceptions import HTTPException
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from FasterAPI._solve import RequestContext
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_SEQUENCE_INFO = (mi.ListType, mi.TupleType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)
+_NOT_SENT: Any = object()
 
 
 def _innermost(annotation: Any) -> Any:
@@ -33,6 +36,55 @@ def is_upload_annotation(annotation: Any) -> bool:
     return is_class(inner) and issubclass(inner, UploadFile)
 
 
+def _is_sequence_info(info: mi.Type) -> bool:
+    """A msgspec type a repeated form key fills: list, tuple, set, frozenset, or Optional of one."""
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    if isinstance(info, mi.UnionType):
+        return any(_is_sequence_info(member) for member in info.types)
+    return isinstance(info, _SEQUENCE_INFO)
+
+
+def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool]]:
+    """A form model's fields by their form name: (takes every value, has a default)."""
+    try:
+        info = mi.type_info(field.annotation)
+    except (TypeError, ValueError) as exc:
+        raise RouteDefinitionError(f"{owner}: bad form model {field.name!r}: {exc}") from exc
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    if isinstance(info, mi.UnionType):  # Optional[Model]
+        info = next(t for t in info.types if not isinstance(t, mi.NoneType))
+    fields = getattr(info, "fields", ())
+    return {f.encode_name: (_is_sequence_info(f.type), not f.required) for f in fields}
+
+
+def _pick(values: list[str], sequence: bool, optional: bool) -> Any:
+    """A form field's raw value: every value for a sequence, else the last one.
+
+    HTML forms send an input left empty as ``name=``: for a field with a default, one
+    blank value is ``_NOT_SENT`` so the default applies (a required field keeps it).
+    """
+    if sequence:
+        return _NOT_SENT if optional and values == [""] else values
+    value = values[-1]
+    return _NOT_SENT if optional and value == "" else value
+
+
+def _texts(form: FormData) -> dict[str, list[str]]:
+    """The text values of a form by name (uploads left out)."""
+    texts: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            texts.setdefault(name, []).append(value)
+    return texts
+
+
+def _is_empty_upload(value: Any) -> bool:
+    """What a browser sends for a file input left empty: no file name, no content."""
+    return isinstance(value, UploadFile) and not value.filename and not value.size
+
+
 class FormBody:
     """The form fields of a route: plain fields, file fields, or one Struct for the whole form."""
 
@@ -44,10 +96,16 @@ class FormBody:
         ]
         plain = [f for f in fields if f not in self.file_fields]
         self.whole: Field | None = None
+        self.whole_fields: dict[str, tuple[bool, bool]] = {}
         if len(plain) == 1 and not self.file_fields and is_model_type(plain[0].annotation):
             self.whole = plain[0]
+            self.whole_fields = _model_fields(self.whole, owner)
             plain = []
         self.model = SourceModel("body", plain, owner) if plain else None
+        self.plain = [(f.alias, f.is_sequence, not f.required) for f in plain]
+        self.files = [
+            (f, f.is_sequence, _innermost(f.annotation) is bytes) for f in self.file_fields
+        ]
 
     async def read(self, ctx: RequestContext) -> None:
         request = ctx.request
@@ -61,36 +119,59 @@ class FormBody:
         if self.whole is not None:
             self._read_whole(ctx, form, self.whole)
         if self.model is not None:
-            texts: dict[str, list[str]] = {}
-            for name, value in form.multi_items():
-                if isinstance(value, str):
-                    texts.setdefault(name, []).append(value)
-            converted, errors = self.model.convert(self.model.pick_lists(texts))
-            if errors:
-                ctx.errors.extend(errors)
-            else:
-                ctx.body_values.update(converted)
-        for field in self.file_fields:
-            await self._read_file(ctx, form, field)
+            self._read_plain(ctx, form, self.model)
+        for field, sequence, wants_bytes in self.files:
+            await self._read_file(ctx, form, field, sequence, wants_bytes)
+
+    def _read_plain(self, ctx: RequestContext, form: FormData, model: SourceModel) -> None:
+        texts = _texts(form)
+        raw: dict[str, Any] = {}
+        for alias, sequence, optional in self.plain:
+            found = texts.get(alias)
+            if found is not None:
+                value = _pick(found, sequence, optional)
+                if value is not _NOT_SENT:
+                    raw[alias] = value
+        if model.bool_aliases:
+            raw = model.normalise_bools(raw)
+        converted, errors = model.convert(raw)
+        if errors:
+            ctx.errors.extend(errors)
+        else:
+            ctx.body_values.update(converted)
 
     def _read_whole(self, ctx: RequestContext, form: FormData, field: Field) -> None:
+        texts = _texts(form)
         data: dict[str, Any] = {}
         for name in form:
-            values = [v for v in form.getlist(name) if isinstance(v, str)]
-            data[name] = values if len(values) > 1 else values[-1] if values else None
+            found = texts.get(name)
+            if found is None:
+                data[name] = None  # only files under this name: not what the model takes
+                continue
+            # A name the model does not know takes its last value, as a scalar field does.
+            sequence, optional = self.whole_fields.get(name, (False, False))
+            value = _pick(found, sequence, optional)
+            if value is not _NOT_SENT:
+                data[name] = value
         try:
             ctx.body_values[field.name] = msgspec.convert(data, field.typed(), strict=False)
         except msgspec.ValidationError as exc:
             ctx.errors.append(from_message(str(exc), ["body"], data))
 
-    async def _read_file(self, ctx: RequestContext, form: FormData, field: Field) -> None:
+    async def _read_file(
+        self, ctx: RequestContext, form: FormData, field: Field, sequence: bool, wants_bytes: bool
+    ) -> None:
         values = form.getlist(field.alias)
+        if values and _not_sent(values, sequence, not field.required):
+            values = []
         if not values:
             if field.required:
                 ctx.errors.append(missing(["body", field.alias]))
             else:
                 marker = field.marker
                 default = marker.default_factory() if marker.default_factory else marker.default
+                if isinstance(default, (list, dict, set)):
+                    default = default.copy()  # File(default=[]): each request its own list
                 ctx.body_values[field.name] = default
             return
         uploads = [value for value in values if isinstance(value, UploadFile)]
@@ -104,6 +185,16 @@ class FormBody:
                 }
             )
             return
-        wants_bytes = _innermost(field.annotation) is bytes
         items: list[Any] = [await u.read() for u in uploads] if wants_bytes else list(uploads)
-        ctx.body_values[field.name] = items if is_sequence_type(field.annotation) else items[-1]
+        ctx.body_values[field.name] = items if sequence else items[-1]
+
+
+def _not_sent(values: list[Any], sequence: bool, optional: bool) -> bool:
+    """A file field's values that count as no file: a browser's empty file part (for any
+    field), or one blank text value for a field with a default. A sequence field counts
+    only as a whole (its one value); a single file field by its last value, the one it takes.
+    """
+    value = values[-1]
+    if sequence and len(values) != 1:
+        return False
+    return _is_empty_upload(value) or (optional and value == "")

@@ -1,10 +1,13 @@
 """Form fields, uploads (multipart, streamed to disk) and their limits."""
 
+import dataclasses
 import os
-from typing import Annotated
+from typing import Annotated, Optional
+from urllib.parse import urlencode
 
 import anyio
 import msgspec
+import pytest
 
 from FasterAPI import Faster, File, Form, Request, UploadFile
 from FasterAPI.testclient import TestClient
@@ -225,3 +228,295 @@ def test_multipart_too_many_part_headers_is_400():
     )
     status, _ = raw_post(app, body, b"multipart/form-data; boundary=B")
     assert status == 400
+
+
+# Empty values: HTML forms send an input left empty as ``name=`` and a file input left
+# empty as a part with ``filename=""`` and no content.
+
+
+class Signup(msgspec.Struct):
+    name: str
+    tags: list[str] = []
+    age: Optional[int] = None
+    count: int = 0
+    scores: Optional[list[int]] = None
+    pair: tuple[int, ...] = ()
+    kinds: frozenset[str] = frozenset()
+    level: int = 1
+
+
+class Renamed(msgspec.Struct, rename="camel"):
+    user_name: str
+    extra_tags: set[str] = set()
+
+
+@dataclasses.dataclass
+class Contact:
+    email: str
+    phones: list[str] = dataclasses.field(default_factory=list)
+    note: str = "none"
+
+
+class Strict(msgspec.Struct):
+    code: int
+    label: str
+
+
+def empty_values_app() -> Faster:
+    app = Faster()
+
+    @app.post("/fields")
+    def fields(
+        name: Annotated[str, Form()],
+        age: Annotated[Optional[int], Form()] = None,
+        n: Annotated[int, Form()] = 0,
+        note: Annotated[str, Form()] = "d",
+        flag: Annotated[bool, Form()] = True,
+        tags: Annotated[list[str], Form()] = [],
+    ):
+        return {"name": name, "age": age, "n": n, "note": note, "flag": flag, "tags": tags}
+
+    @app.post("/required-int")
+    def required_int(n: Annotated[int, Form()], tags: Annotated[list[str], Form()]):
+        return {"n": n, "tags": tags}
+
+    @app.post("/optional-file")
+    async def optional_file(file: Optional[UploadFile] = None):
+        if file is None:
+            return None
+        return {"filename": file.filename, "data": (await file.read()).decode()}
+
+    @app.post("/required-file")
+    async def required_file(file: UploadFile):
+        return file.filename
+
+    @app.post("/file-list")
+    async def file_list(files: list[UploadFile] = File(default=[])):
+        names = [f.filename for f in files]
+        files.append(UploadFile(filename="leaked"))  # the default list is this request's own
+        return names
+
+    @app.post("/file-bytes")
+    async def file_bytes(data: bytes = File(default=b"none")):
+        return data.decode()
+
+    @app.post("/signup")
+    def signup(data: Annotated[Signup, Form()]):
+        return data
+
+    @app.post("/renamed")
+    def renamed(data: Annotated[Renamed, Form()]):
+        return {"user_name": data.user_name, "extra_tags": sorted(data.extra_tags)}
+
+    @app.post("/contact")
+    def contact(data: Annotated[Contact, Form()]):
+        return dataclasses.asdict(data)  # msgspec leaves a converted default off __dict__
+
+    @app.post("/strict")
+    def strict(data: Annotated[Strict, Form()]):
+        return data
+
+    return app
+
+
+empty_client = TestClient(empty_values_app())
+EMPTY_FILE = object()  # a browser's part for a file input left empty
+
+
+def multipart_body(pairs) -> bytes:
+    chunks = []
+    for name, value in pairs:
+        if value is EMPTY_FILE:
+            disposition = f'name="{name}"; filename=""'
+            head = f"Content-Disposition: form-data; {disposition}\r\n"
+            head += "Content-Type: application/octet-stream\r\n"
+            data = b""
+        elif isinstance(value, tuple):
+            filename, data = value
+            head = f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        else:
+            head = f'Content-Disposition: form-data; name="{name}"\r\n'
+            data = value.encode()
+        chunks.append(b"--B\r\n" + head.encode() + b"\r\n" + data + b"\r\n")
+    return b"".join(chunks) + b"--B--\r\n"
+
+
+def post_form(path, pairs, encoding):
+    """POST ``pairs`` ((name, text) / (name, (filename, bytes)) / (name, EMPTY_FILE))."""
+    if encoding == "urlencoded":
+        return empty_client.post(
+            path,
+            content=urlencode(pairs).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    return empty_client.post(
+        path,
+        content=multipart_body(pairs),
+        headers={"content-type": "multipart/form-data; boundary=B"},
+    )
+
+
+ENCODINGS = pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+
+
+@ENCODINGS
+def test_form_empty_values_of_fields_with_defaults_take_the_default(encoding):
+    pairs = [("name", "x"), ("age", ""), ("n", ""), ("note", ""), ("flag", ""), ("tags", "")]
+    response = post_form("/fields", pairs, encoding)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "name": "x",
+        "age": None,
+        "n": 0,
+        "note": "d",
+        "flag": True,
+        "tags": [],
+    }
+
+
+@ENCODINGS
+def test_form_empty_required_str_is_kept_and_sent_values_still_parse(encoding):
+    pairs = [("name", ""), ("age", "7"), ("n", "3"), ("note", "t"), ("flag", "off")]
+    response = post_form("/fields", pairs, encoding)
+    assert response.json() == {
+        "name": "",
+        "age": 7,
+        "n": 3,
+        "note": "t",
+        "flag": False,
+        "tags": [],
+    }
+
+
+@ENCODINGS
+def test_form_empty_value_repeated_scalar_takes_the_last(encoding):
+    response = post_form("/fields", [("name", "x"), ("n", "5"), ("n", "")], encoding)
+    assert response.json()["n"] == 0  # the last value is the one taken, and it is blank
+    response = post_form("/fields", [("name", "x"), ("name", "y"), ("n", ""), ("n", "5")], encoding)
+    assert response.json()["name"] == "y"
+    assert response.json()["n"] == 5
+
+
+@ENCODINGS
+def test_form_empty_values_among_several_list_values_are_kept(encoding):
+    pairs = [("name", "x"), ("tags", ""), ("tags", "a"), ("tags", "")]
+    assert post_form("/fields", pairs, encoding).json()["tags"] == ["", "a", ""]
+    pairs = [("name", "x"), ("tags", ""), ("tags", "")]
+    assert post_form("/fields", pairs, encoding).json()["tags"] == ["", ""]
+
+
+@ENCODINGS
+def test_form_empty_value_of_required_fields_keeps_today_s_answer(encoding):
+    response = post_form("/required-int", [("n", ""), ("tags", "")], encoding)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", "n"], "int_parsing")]
+    response = post_form("/required-int", [("n", "1"), ("tags", "")], encoding)
+    assert response.json() == {"n": 1, "tags": [""]}
+
+
+@ENCODINGS
+def test_upload_optional_blank_text_value_is_not_sent(encoding):
+    response = post_form("/optional-file", [("file", "")], encoding)
+    assert response.status_code == 200, response.text
+    assert response.json() is None
+
+
+def test_upload_optional_empty_browser_part_is_not_sent():
+    assert post_form("/optional-file", [("file", EMPTY_FILE)], "multipart").json() is None
+    response = post_form("/optional-file", [("file", ("empty.txt", b""))], "multipart")
+    assert response.json() == {"filename": "empty.txt", "data": ""}  # an empty file, named
+    response = post_form("/optional-file", [("file", ("", b"content"))], "multipart")
+    assert response.json() == {"filename": "", "data": "content"}  # content, no name
+
+
+def test_upload_required_empty_browser_part_or_blank_value_is_422():
+    response = post_form("/required-file", [("file", EMPTY_FILE)], "multipart")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "missing", "loc": ["body", "file"], "msg": "Field required", "input": None}
+    ]
+    response = post_form("/required-file", [("file", "")], "multipart")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "value_error"
+    response = post_form("/required-file", [("other", "1")], "multipart")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "missing"
+    response = post_form("/required-file", [("file", ("a.txt", b"x"))], "multipart")
+    assert response.json() == "a.txt"
+
+
+def test_upload_list_single_empty_part_takes_default_several_kept():
+    assert post_form("/file-list", [("files", EMPTY_FILE)], "multipart").json() == []
+    assert post_form("/file-list", [("files", EMPTY_FILE)], "multipart").json() == []
+    pairs = [("files", ("a.txt", b"1")), ("files", EMPTY_FILE)]
+    assert post_form("/file-list", pairs, "multipart").json() == ["a.txt", ""]
+
+
+def test_upload_bytes_empty_part_takes_default():
+    assert post_form("/file-bytes", [("data", EMPTY_FILE)], "multipart").json() == "none"
+    assert post_form("/file-bytes", [("data", "")], "urlencoded").json() == "none"
+    assert post_form("/file-bytes", [("data", ("d", b"12"))], "multipart").json() == "12"
+
+
+@ENCODINGS
+def test_form_model_list_field_sent_once_is_a_list(encoding):
+    response = post_form("/signup", [("name", "x"), ("tags", "a")], encoding)
+    assert response.status_code == 200, response.text
+    assert response.json()["tags"] == ["a"]
+    pairs = [("name", "x"), ("scores", "5"), ("pair", "1"), ("kinds", "k")]
+    body = post_form("/signup", pairs, encoding).json()
+    assert (body["scores"], body["pair"], body["kinds"]) == ([5], [1], ["k"])
+
+
+@ENCODINGS
+def test_form_model_repeated_scalar_takes_the_last_value(encoding):
+    pairs = [("name", "x"), ("name", "y"), ("tags", "a"), ("tags", "b"), ("level", "2")]
+    pairs.append(("level", "3"))
+    response = post_form("/signup", pairs, encoding)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["name"], body["tags"], body["level"]) == ("y", ["a", "b"], 3)
+
+
+@ENCODINGS
+def test_form_model_empty_values_of_fields_with_defaults_take_the_default(encoding):
+    pairs = [("name", ""), ("tags", ""), ("age", ""), ("count", ""), ("scores", "")]
+    pairs += [("pair", ""), ("kinds", ""), ("level", "")]
+    response = post_form("/signup", pairs, encoding)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "name": "",
+        "tags": [],
+        "age": None,
+        "count": 0,
+        "scores": None,
+        "pair": [],
+        "kinds": [],
+        "level": 1,
+    }
+    pairs = [("name", "x"), ("tags", ""), ("tags", "a")]
+    assert post_form("/signup", pairs, encoding).json()["tags"] == ["", "a"]
+
+
+@ENCODINGS
+def test_form_model_empty_value_of_required_field_is_422(encoding):
+    response = post_form("/strict", [("code", ""), ("label", "")], encoding)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "code"]
+    assert post_form("/strict", [("code", "4"), ("label", "")], encoding).json() == {
+        "code": 4,
+        "label": "",
+    }
+
+
+@ENCODINGS
+def test_form_model_renamed_fields_and_dataclass(encoding):
+    pairs = [("userName", "u"), ("extraTags", "t")]
+    assert post_form("/renamed", pairs, encoding).json() == {"user_name": "u", "extra_tags": ["t"]}
+    pairs = [("email", "e@x"), ("phones", "1"), ("note", "")]
+    assert post_form("/contact", pairs, encoding).json() == {
+        "email": "e@x",
+        "phones": ["1"],
+        "note": "none",
+    }
