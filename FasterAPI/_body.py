@@ -74,11 +74,29 @@ class BodyPlan:
         else:
             ctx.body_values.update(values)
 
+    async def received(self, ctx: RequestContext) -> Any:
+        """The body as a validation error reports it (``RequestValidationError.body``):
+        JSON as plain data (text if it is not JSON); a form as a dict of its fields, a
+        repeated one as a list, a file as its filename."""
+        if not self.is_form:
+            return as_received(await ctx.read_body())
+        fields: dict[str, Any] = {}
+        for name, item in (await ctx.request.form()).multi_items():
+            value = item if isinstance(item, str) else item.filename
+            seen = fields.get(name, _ABSENT)
+            if seen is _ABSENT:
+                fields[name] = value
+            elif isinstance(seen, list):
+                seen.append(value)
+            else:
+                fields[name] = [seen, value]
+        return fields
+
     async def read_direct(
         self, scope: Scope, receive: Receive, limit: int | None
-    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, bytes]:
         """``read`` for a JSON body nothing else shares: one pass over the headers for its
-        type and length, no request context."""
+        type and length, no request context. Also returns the bytes read."""
         found = _rsgi_body_headers(scope) if type(scope) is RSGIScope else None
         if found is not None:
             content_type, length = found
@@ -95,8 +113,9 @@ class BodyPlan:
             if bridge is not None and length.isdigit():
                 body = await bridge.read_declared(int(length))
                 if body is not None:
-                    return self.decode(content_type, body)
-        return self.decode(content_type, await receive_body(receive, limit))
+                    return (*self.decode(content_type, body), body)
+        body = await receive_body(receive, limit)
+        return (*self.decode(content_type, body), body)
 
     def decode(
         self, content_type: bytes | None, body: bytes
@@ -142,6 +161,19 @@ def _default_of(field: Field) -> Any:
     if field.marker.default_factory is not None:
         return field.marker.default_factory()
     return field.marker.default
+
+
+_ABSENT: Any = object()
+
+
+def as_received(body: bytes) -> Any:
+    """A JSON body as plain data; text when it is not JSON; None when empty."""
+    if not body:
+        return None
+    try:
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return body.decode("utf-8", "replace")
 
 
 def _loose_json(body: bytes) -> Any:

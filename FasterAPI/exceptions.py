@@ -59,7 +59,11 @@ class ValidationErrorBase(Exception):
 
 
 class RequestValidationError(ValidationErrorBase):
-    """Input failed validation; answered with 422 and the list of errors."""
+    """Input failed validation; answered with 422 and the list of errors.
+
+    ``body`` is the request body as received: JSON as plain data (its text when it is not
+    valid JSON), a form as a dict of its fields; None for a route that takes no body.
+    """
 
 
 class ResponseValidationError(ValidationErrorBase):

@@ -217,7 +217,8 @@ class APIRoute:
             else:
                 kwargs = await self.flat.solve(ctx)
             if kwargs is None:
-                raise RequestValidationError(ctx.errors)
+                body = None if self.body_plan is None else await self.body_plan.received(ctx)
+                raise RequestValidationError(ctx.errors, body=body)
             plan = self.plan
             if plan.is_async:
                 result = await plan.call(**kwargs)

@@ -309,3 +309,49 @@ def test_form_without_any_body_is_422_missing():
     response = TestClient(app).post("/login")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "username"]
+
+
+def test_validation_error_carries_the_body_as_received():
+    from FasterAPI import Header, JSONResponse, Request, RequestValidationError
+
+    app = Faster()
+
+    @app.exception_handler(RequestValidationError)
+    async def echo(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"errors": len(exc.errors()), "body": exc.body}, status_code=422)
+
+    @app.post("/items")
+    async def create(item: Item):
+        return item
+
+    @app.post("/tagged")
+    async def tagged(item: Item, x_tag: Annotated[int, Header()]):
+        return item
+
+    @app.post("/with-request")
+    async def with_request(item: Item, request: Request):
+        return item
+
+    @app.post("/form")
+    async def form(age: Annotated[int, Form()]):
+        return age
+
+    @app.get("/no-body")
+    async def no_body(n: int):
+        return n
+
+    client = TestClient(app)
+    bad = {"name": "pen", "price": "cheap"}
+    for path in ("/items", "/with-request"):
+        assert client.post(path, json=bad).json() == {"errors": 1, "body": bad}
+    # An error elsewhere still reports the (valid) body, as plain data.
+    good = {"name": "pen", "price": 2.5}
+    response = client.post("/tagged", json=good, headers={"x-tag": "no"})
+    assert response.json() == {"errors": 1, "body": good}
+    broken = client.post(
+        "/items", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert broken.json() == {"errors": 1, "body": '{"name": '}
+    assert client.post("/items").json() == {"errors": 1, "body": None}
+    assert client.post("/form", data={"age": "old"}).json() == {"errors": 1, "body": {"age": "old"}}
+    assert client.get("/no-body?n=x").json() == {"errors": 1, "body": None}
