@@ -10,9 +10,10 @@ from typing import Any
 
 import msgspec
 
-from FasterAPI._compile import is_class
+from FasterAPI._compile import RouteDefinitionError, is_class
+from FasterAPI._type_parts import Composite, array_type, type_parts
 from FasterAPI.exceptions import ResponseValidationError
-from FasterAPI.response import JSONResponse, Response
+from FasterAPI.response import JSONResponse, Response, status_allows_body
 
 encode_json = msgspec.json.Encoder().encode
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
@@ -89,6 +90,9 @@ class OutputPlan:
         self.filters = self.include is not None or self.exclude is not None or exclude_none
         self.fast_json = response_class is JSONResponse
         self.model_is_type = is_class(response_model)
+        # Types msgspec cannot convert to in one go (a union of several untagged Structs,
+        # or of a Struct and dict) are checked member by member.
+        self.by_member = None if response_model is None else member_validator(response_model)
 
     def validate(self, value: Any) -> Any:
         model = self.model
@@ -97,6 +101,8 @@ class OutputPlan:
         if self.model_is_type and type(value) is model:
             return value
         try:
+            if self.by_member is not None:
+                return self.by_member(value)
             return msgspec.convert(value, model, strict=False, from_attributes=True)
         except msgspec.ValidationError as exc:
             raise ResponseValidationError(
@@ -128,10 +134,10 @@ class OutputPlan:
         value = self.validate(value)
         if self.filters:
             value = self.filter(value)
-        if self.fast_json and status_code not in (204, 304) and status_code >= 200:
-            return EncodedJSON(encode_json(value), status_code)
-        if status_code in (204, 304) or status_code < 200:
+        if not status_allows_body(status_code):
             return self.response_class(None, status_code=status_code)
+        if self.fast_json:
+            return EncodedJSON(encode_json(value), status_code)
         return self.response_class(value, status_code=status_code)
 
 
@@ -141,3 +147,76 @@ def _drop_none(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value
+
+
+def member_validator(model: Any) -> Callable[[Any], Any] | None:
+    """None when msgspec converts to ``model`` itself; else a converter that splits it.
+
+    A union's members are tried in order and the first that accepts the value wins (a
+    value whose type is a member as is stays as it is); arrays and mappings of such
+    unions are checked item by item. A type neither msgspec nor this can check raises
+    RouteDefinitionError.
+    """
+    try:
+        msgspec.json.Decoder(model)
+    except TypeError as exc:
+        problem = exc
+    else:
+        return None
+    check = _split(model)
+    if check is None:
+        raise RouteDefinitionError(
+            f"Response model {model!r} cannot be validated: {problem}"
+        ) from problem
+    return check
+
+
+def _whole(model: Any) -> Callable[[Any], Any]:
+    split = member_validator(model)
+    if split is not None:
+        return split
+    return lambda value: msgspec.convert(value, model, strict=False, from_attributes=True)
+
+
+def _split(model: Any) -> Callable[[Any], Any] | None:
+    found = type_parts(model)
+    if found is None:
+        return None
+    kind, parts = found
+    if kind is Composite.UNION:
+        return _union(parts)
+    if kind is Composite.ARRAY:
+        item, container = _whole(parts[0]), array_type(model)
+
+        def array(value: Any) -> Any:
+            if not isinstance(value, (list, tuple, set, frozenset)):
+                raise msgspec.ValidationError(f"Expected `array`, got `{type(value).__name__}`")
+            return container(item(element) for element in value)
+
+        return array
+    key, item = _whole(parts[0]), _whole(parts[1])
+
+    def mapping(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise msgspec.ValidationError(f"Expected `object`, got `{type(value).__name__}`")
+        return {key(k): item(v) for k, v in value.items()}
+
+    return mapping
+
+
+def _union(members: tuple[Any, ...]) -> Callable[[Any], Any]:
+    exact = tuple(m for m in members if is_class(m))
+    checks = [_whole(m) for m in members]
+
+    def union(value: Any) -> Any:
+        if type(value) in exact:
+            return value
+        failures = []
+        for check in checks:
+            try:
+                return check(value)
+            except msgspec.ValidationError as exc:
+                failures.append(str(exc))
+        raise msgspec.ValidationError("Matches no member of the union: " + "; ".join(failures))
+
+    return union

@@ -147,7 +147,9 @@ class Response:
             )
         else:
             self.body = b""
-            self.raw_headers = build_raw_headers(headers, None, self.charset, None)
+            # A 205 has no content (RFC 9110 15.3.6); a zero length frames that on any server.
+            length = 0 if status_code == 205 else None
+            self.raw_headers = build_raw_headers(headers, None, self.charset, length)
 
     def _render(self, content: Any) -> bytes:
         if content is None:

@@ -15,6 +15,7 @@ from FasterAPI import (
     PlainTextResponse,
     Request,
     RequestValidationError,
+    Response,
 )
 from FasterAPI.testclient import TestClient
 
@@ -403,6 +404,86 @@ def test_response_model_filters_and_validates_output():
     assert client.get("/include").json() == {"a": 1}
     assert client.get("/exclude").json() == [{"a": 1}]
     assert client.get("/no-model").json() == {"anything": True}
+
+
+def test_response_model_union_of_untagged_structs_tries_each_member():
+    class Cat(msgspec.Struct):
+        meows: int
+
+    class Dog(msgspec.Struct):
+        barks: str
+
+    app = Faster()
+
+    @app.get("/pet/{kind}")
+    async def pet(kind: str) -> Cat | Dog:
+        return Cat(3) if kind == "cat" else {"barks": "woof", "secret": 1}
+
+    @app.get("/pets")
+    async def pets() -> list[Cat | dict]:
+        return [{"meows": "2"}, {"free": "form"}, Cat(1)]
+
+    @app.get("/named", response_model=dict[str, Cat | Dog])
+    async def named():
+        return {"tom": {"meows": 1}, "rex": {"barks": "w"}}
+
+    @app.get("/neither")
+    async def neither() -> Cat | Dog:
+        return {"quacks": True}
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/pet/cat").json() == {"meows": 3}
+    assert client.get("/pet/dog").json() == {"barks": "woof"}
+    # A dict is a member as it is: it stays as sent, the first member is not forced on it.
+    assert client.get("/pets").json() == [{"meows": "2"}, {"free": "form"}, {"meows": 1}]
+    assert client.get("/named").json() == {"tom": {"meows": 1}, "rex": {"barks": "w"}}
+    assert client.get("/neither").status_code == 500
+    schema = client.get("/openapi.json").json()
+    content = schema["paths"]["/pet/{kind}"]["get"]["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}]
+    }
+    content = schema["paths"]["/pets"]["get"]["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {
+        "type": "array",
+        "items": {"anyOf": [{"$ref": "#/components/schemas/Cat"}, {"type": "object"}]},
+    }
+
+
+def test_response_model_that_cannot_be_checked_fails_at_definition():
+    class Cat(msgspec.Struct):
+        meows: int
+
+    class Dog(msgspec.Struct):
+        barks: str
+
+    app = Faster()
+    with pytest.raises(TypeError, match="cannot be validated"):
+
+        @app.get("/pair", response_model=tuple[Cat | Dog, int])
+        async def pair():
+            return ({"meows": 1}, 2)
+
+
+def test_status_205_sends_no_content():
+    app = Faster()
+
+    @app.post("/form-reset", status_code=205)
+    async def form_reset():
+        return None
+
+    @app.post("/changed")
+    async def changed(response: Response):
+        response.status_code = 205
+        return {"ignored": True}
+
+    client = TestClient(app)
+    for path in ("/form-reset", "/changed"):
+        response = client.post(path)
+        assert response.status_code == 205
+        assert response.content == b""
+        assert response.headers["content-length"] == "0"
+        assert "content-type" not in response.headers
 
 
 def test_status_code_204_sends_no_body():

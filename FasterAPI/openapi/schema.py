@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import msgspec
 
+from FasterAPI._type_parts import Composite, type_parts
 from FasterAPI.datastructures import UploadFile
 
 __all__ = [
@@ -144,14 +145,35 @@ def _one_by_one(types: Iterable[Any]) -> tuple[tuple[dict[str, Any], ...], dict[
                 [annotation], schema_hook=_schema_hook, ref_template=REF_TEMPLATE
             )
         except (KeyError, TypeError) as exc:
-            logger.warning("No OpenAPI schema for %r: %s", annotation, exc)
-            schemas.append({})
-            continue
+            shape = _composite(annotation)
+            if shape is None:
+                logger.warning("No OpenAPI schema for %r: %s", annotation, exc)
+                schemas.append({})
+                continue
+            parts, assemble = shape
+            part_schemas, found = _one_by_one(parts)
+            schema = assemble(list(part_schemas))
         renames = _renames(found, components)
         for name, component in found.items():
             components.setdefault(renames.get(name, name), _rename_refs(component, renames))
         schemas.append(_rename_refs(schema, renames))
     return tuple(schemas), components
+
+
+def _composite(
+    annotation: Any,
+) -> tuple[tuple[Any, ...], Callable[[list[dict[str, Any]]], dict[str, Any]]] | None:
+    """A type msgspec rejects as a whole (e.g. a union of untagged Structs) as the parts
+    to generate and how their schemas combine; None when it has no parts."""
+    found = type_parts(annotation)
+    if found is None:
+        return None
+    kind, parts = found
+    if kind is Composite.UNION:
+        return parts, lambda schemas: {"anyOf": schemas}
+    if kind is Composite.ARRAY:
+        return parts, lambda schemas: {"type": "array", "items": schemas[0]}
+    return parts[1:], lambda schemas: {"type": "object", "additionalProperties": schemas[0]}
 
 
 def _renames(found: dict[str, Any], components: dict[str, Any]) -> dict[str, str]:
