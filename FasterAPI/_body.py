@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from FasterAPI._compile import Field
+from FasterAPI._dataclass_defaults import Complete, completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import get_header
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope
@@ -47,21 +48,22 @@ class BodyPlan:
         self.whole = (
             not self.is_form and len(self.fields) == 1 and not getattr(first.marker, "embed", False)
         )
+        self.complete: Complete | None = None
         if self.is_form:
             from FasterAPI._form_body import FormBody
 
             self.form_body = FormBody(self.fields, owner)
-        elif self.whole:
-            self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-                first.typed(), strict=False
-            )
+            return
+        if self.whole:
+            model = first.typed()
         else:
             model = msgspec.defstruct(
                 f"{owner}_body",
                 [(f.name, f.typed(), f.msgspec_field()) for f in self.fields],
                 kw_only=True,
             )
-            self.decoder = msgspec.json.Decoder(model, strict=False)
+        self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(model, strict=False)
+        self.complete = completer(model)
 
     async def read(self, ctx: RequestContext) -> None:
         if self.is_form:
@@ -139,6 +141,8 @@ class BodyPlan:
             return {}, [_json_error(str(exc))]
         except (ValueError, RecursionError) as exc:
             return {}, [_json_error(f"Invalid JSON: {exc}")]
+        if self.complete is not None:
+            self.complete(value)
         if self.whole:
             return {self.fields[0].name: value}, None
         return msgspec.structs.asdict(value), None

@@ -9,6 +9,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from FasterAPI._compile import Field, RouteDefinitionError, SourceModel, is_class, is_model_type
+from FasterAPI._dataclass_defaults import completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI.datastructures import FormData, UploadFile
 from FasterAPI.exceptions import HTTPException
@@ -100,6 +101,7 @@ class FormBody:
         if len(plain) == 1 and not self.file_fields and is_model_type(plain[0].annotation):
             self.whole = plain[0]
             self.whole_fields = _model_fields(self.whole, owner)
+            self.complete_whole = completer(self.whole.typed())
             plain = []
         self.model = SourceModel("body", plain, owner) if plain else None
         self.plain = [(f.alias, f.is_sequence, not f.required) for f in plain]
@@ -154,9 +156,13 @@ class FormBody:
             if value is not _NOT_SENT:
                 data[name] = value
         try:
-            ctx.body_values[field.name] = msgspec.convert(data, field.typed(), strict=False)
+            value = msgspec.convert(data, field.typed(), strict=False)
         except msgspec.ValidationError as exc:
             ctx.errors.append(from_message(str(exc), ["body"], data))
+            return
+        if self.complete_whole is not None:
+            self.complete_whole(value)
+        ctx.body_values[field.name] = value
 
     async def _read_file(
         self, ctx: RequestContext, form: FormData, field: Field, sequence: bool, wants_bytes: bool

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from FasterAPI._compile import RouteDefinitionError, is_class
+from FasterAPI._dataclass_defaults import completer
 from FasterAPI._type_parts import Composite, array_type, type_parts
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, Response, status_allows_body
@@ -93,21 +94,28 @@ class OutputPlan:
         # Types msgspec cannot convert to in one go (a union of several untagged Structs,
         # or of a Struct and dict) are checked member by member.
         self.by_member = None if response_model is None else member_validator(response_model)
+        self.complete = None if response_model is None else completer(response_model)
 
     def validate(self, value: Any) -> Any:
         model = self.model
         if model is None:
             return value
         if self.model_is_type and type(value) is model:
+            if self.complete is not None:
+                self.complete(value)
             return value
         try:
             if self.by_member is not None:
-                return self.by_member(value)
-            return msgspec.convert(value, model, strict=False, from_attributes=True)
+                value = self.by_member(value)
+            else:
+                value = msgspec.convert(value, model, strict=False, from_attributes=True)
         except msgspec.ValidationError as exc:
             raise ResponseValidationError(
                 [{"type": "response", "loc": ["response"], "msg": str(exc), "input": None}]
             ) from exc
+        if self.complete is not None:
+            self.complete(value)
+        return value
 
     def filter(self, value: Any) -> Any:
         data = msgspec.to_builtins(value)

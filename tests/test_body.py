@@ -355,3 +355,47 @@ def test_validation_error_carries_the_body_as_received():
     assert client.post("/items").json() == {"errors": 1, "body": None}
     assert client.post("/form", data={"age": "old"}).json() == {"errors": 1, "body": {"age": "old"}}
     assert client.get("/no-body?n=x").json() == {"errors": 1, "body": None}
+
+
+@dataclasses.dataclass
+class Order:
+    item: str
+    quantity: int = 1
+    note: Optional[str] = None
+
+
+class Basket(msgspec.Struct):
+    orders: list[Order]
+    by_name: dict[str, Order] = {}
+    first: Optional[Order] = None
+
+
+def test_dataclass_defaults_survive_the_round_trip():
+    app = Faster()
+
+    @app.post("/order")
+    async def order(order: Order) -> Order:
+        return order
+
+    @app.post("/basket")
+    async def basket(basket: Basket):
+        return basket
+
+    @app.get("/checked")
+    async def checked() -> list[Order]:
+        return [{"item": "pen"}, Order(item="ink", quantity=3)]
+
+    client = TestClient(app)
+    full = {"item": "pen", "quantity": 1, "note": None}
+    assert client.post("/order", json={"item": "pen"}).json() == full
+    sent = {
+        "orders": [{"item": "pen"}],
+        "by_name": {"p": {"item": "pen"}},
+        "first": {"item": "pen"},
+    }
+    assert client.post("/basket", json=sent).json() == {
+        "orders": [full],
+        "by_name": {"p": full},
+        "first": full,
+    }
+    assert client.get("/checked").json() == [full, {"item": "ink", "quantity": 3, "note": None}]
