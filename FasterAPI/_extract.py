@@ -57,6 +57,21 @@ def pick_headers(
     return values
 
 
+def all_headers(
+    headers: Iterable[tuple[bytes, bytes]], sequences: Collection[str]
+) -> dict[str, Any]:
+    """Every header by name: the first value, or every value for the names in ``sequences``."""
+    values: dict[str, Any] = {}
+    for name, value in headers:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        if key in sequences:
+            values.setdefault(key, []).append(text)
+        elif key not in values:
+            values[key] = text
+    return values
+
+
 def read_cookies(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     found = [value.decode("latin-1") for name, value in headers if name == b"cookie"]
     return parse_cookie_header("; ".join(found)) if found else {}

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 from FasterAPI import params
 from FasterAPI._body import BodyPlan
 from FasterAPI._codegen import generate_handler
-from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
+from FasterAPI._compile import (
+    DependencySpec,
+    Plan,
+    build_plan,
+    dependency_plans,
+    settle_extra_keys,
+)
 from FasterAPI._fast import FastKind, fast_answer_kind
 from FasterAPI._file import FileResponse
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, complete_scope
@@ -147,6 +153,7 @@ class APIRoute:
         path_types = _path_types(self.template)
         plan = build_plan(endpoint, path_types=path_types, owner=self.name)
         self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
+        settle_extra_keys(self.plan)
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
         self.flat = FlatPlan(self.plan)
@@ -333,6 +340,7 @@ class WebSocketRoute:
         path_types = _path_types(self.template)
         plan = build_plan(endpoint, path_types=path_types, owner=self.name)
         self.plan = _with_dependencies(plan, dependency_plans(self.dependencies, path_types))
+        settle_extra_keys(self.plan)
 
     def copy_with(
         self, *, prefix: str = "", dependencies: Sequence[params.Depends] = (), **_: Any

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from examples.param_models import app as param_models_app
 from examples.quickstart import app as quickstart_app
 from FasterAPI.testclient import TestClient
 
@@ -15,6 +16,35 @@ def test_quickstart_example_answers():
     created = client.post("/items", json={"name": "pen", "price": 1.5})
     assert created.status_code == 201
     assert created.json() == {"name": "pen", "price": 1.5}
+
+
+def test_param_models_example_reads_each_field_from_its_source():
+    client = TestClient(param_models_app)
+    response = client.get(
+        "/items?limit=5&tags=a&tags=b",
+        headers={"x-token": "secret", "save-data": "on", "cookie": "session_id=s1"},
+    )
+    assert response.json() == {
+        "filters": {"limit": 5, "offset": 0, "order_by": "created_at", "tags": ["a", "b"]},
+        "headers": {"x_token": "secret", "save_data": True},
+        "cookies": {"session_id": "s1"},
+    }
+    detail = client.get("/items?limit=0&tool=x", headers={"cookie": "session_id=s1"}).json()
+    assert [(e["loc"], e["type"]) for e in detail["detail"]] == [
+        (["query", "limit"], "greater_than_equal"),
+        (["query", "tool"], "extra_forbidden"),
+        (["header", "x_token"], "missing"),
+    ]
+    parameters = client.get("/openapi.json").json()["paths"]["/items"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in parameters] == [
+        ("limit", "query"),
+        ("offset", "query"),
+        ("order_by", "query"),
+        ("tags", "query"),
+        ("x-token", "header"),
+        ("save-data", "header"),
+        ("session_id", "cookie"),
+    ]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
+import msgspec
 import pytest
 
 from FasterAPI import (
@@ -215,6 +216,74 @@ def test_header_and_cookie_parameters_with_converted_names():
     ]
     assert parameters[2]["schema"] == {"title": "Token", "type": "string", "default": ""}
     assert parameters[3]["description"] == "Session id"
+
+
+class Filters(msgspec.Struct, forbid_unknown_fields=True):
+    limit: Annotated[int, msgspec.Meta(gt=0, description="Page size")] = 10
+    tags: list[str] = []
+    sort: Literal["asc", "desc"] = "asc"
+
+
+class Headers(msgspec.Struct):
+    x_token: str
+    save_data: bool = False
+
+
+class Renamed(msgspec.Struct, rename="camel"):
+    page_size: int = 1
+
+
+class Cookies(msgspec.Struct):
+    session_id: str
+
+
+def test_parameter_models_list_each_field_as_its_own_parameter():
+    app = Faster()
+
+    @app.get("/items")
+    def items(
+        f: Annotated[Filters, Query()],
+        r: Annotated[Renamed, Query()],
+        h: Annotated[Headers, Header()],
+        raw: Annotated[Headers, Header(convert_underscores=False)],
+        c: Annotated[Cookies, Cookie()],
+    ) -> None: ...
+
+    parameters = operation(app, "/items")["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in parameters] == [
+        ("limit", "query", False),
+        ("tags", "query", False),
+        ("sort", "query", False),
+        ("pageSize", "query", False),
+        ("x-token", "header", True),
+        ("save-data", "header", False),
+        ("x_token", "header", True),
+        ("save_data", "header", False),
+        ("session_id", "cookie", True),
+    ]
+    assert parameters[0] == {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {
+            "type": "integer",
+            "exclusiveMinimum": 0,
+            "description": "Page size",
+            "title": "Limit",
+            "default": 10,
+        },
+        "description": "Page size",
+    }
+    assert parameters[1]["schema"] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "title": "Tags",
+        "default": [],
+    }
+    assert parameters[3]["schema"] == {"type": "integer", "title": "Page Size", "default": 1}
+    assert parameters[5]["schema"] == {"type": "boolean", "title": "Save Data", "default": False}
+    # No component for the models themselves: they are not a body.
+    assert "Filters" not in document(app).get("components", {}).get("schemas", {})
 
 
 def test_parameters_of_dependencies_are_included_once():
