@@ -18,13 +18,12 @@ import msgspec
 
 from FasterAPI import params
 from FasterAPI._errors import from_message, missing
-from FasterAPI._extract import all_headers, parse_query, pick_headers, read_cookies
+from FasterAPI._extract import parse_query, pick_headers, read_cookies
 from FasterAPI._rsgi_scope import RSGIScope
 from FasterAPI._types import Scope
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.request import HTTPConnection, Request
 from FasterAPI.response import Response
-from FasterAPI.security.base import SecurityBase
 from FasterAPI.security.scopes import SecurityScopes
 from FasterAPI.websocket import WebSocket
 
@@ -63,7 +62,7 @@ def _strip_optional(annotation: Any) -> Any:
     return annotation
 
 
-def _unwrap_annotated(annotation: Any) -> tuple[Any, list[Any]]:
+def unwrap_annotated(annotation: Any) -> tuple[Any, list[Any]]:
     if typing.get_origin(annotation) is Annotated:
         base, *extras = typing.get_args(annotation)
         return base, list(extras)
@@ -72,7 +71,7 @@ def _unwrap_annotated(annotation: Any) -> tuple[Any, list[Any]]:
 
 def is_model_type(annotation: Any) -> bool:
     """Struct, dataclass or TypedDict: things that only make sense as a JSON body."""
-    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    annotation = _strip_optional(unwrap_annotated(annotation)[0])
     if is_class(annotation):
         return (
             issubclass(annotation, msgspec.Struct)
@@ -83,7 +82,7 @@ def is_model_type(annotation: Any) -> bool:
 
 
 def is_body_type(annotation: Any) -> bool:
-    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    annotation = _strip_optional(unwrap_annotated(annotation)[0])
     if is_model_type(annotation) or annotation is dict:
         return True
     origin = typing.get_origin(annotation)
@@ -95,12 +94,12 @@ def is_body_type(annotation: Any) -> bool:
 
 
 def is_sequence_type(annotation: Any) -> bool:
-    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+    annotation = _strip_optional(unwrap_annotated(annotation)[0])
     return annotation in (list, set, tuple) or typing.get_origin(annotation) in _SEQUENCE_ORIGINS
 
 
-def _is_bool_type(annotation: Any) -> bool:
-    annotation = _strip_optional(_unwrap_annotated(annotation)[0])
+def is_bool_type(annotation: Any) -> bool:
+    annotation = _strip_optional(unwrap_annotated(annotation)[0])
     if annotation is bool:
         return True
     origin = typing.get_origin(annotation)
@@ -111,7 +110,7 @@ def _is_bool_type(annotation: Any) -> bool:
     )
 
 
-def _normalise_bool(value: Any) -> Any:
+def normalise_bool(value: Any) -> Any:
     if isinstance(value, str):
         lowered = value.lower()
         if lowered in _TRUE_WORDS:
@@ -119,7 +118,7 @@ def _normalise_bool(value: Any) -> Any:
         if lowered in _FALSE_WORDS:
             return "false"
     if isinstance(value, list):
-        return [_normalise_bool(item) for item in value]
+        return [normalise_bool(item) for item in value]
     return value
 
 
@@ -197,7 +196,7 @@ class SourceModel(SourceReader):
         self.fields = fields
         self.aliases = tuple(field.alias for field in fields)
         self.sequence_aliases = frozenset(f.alias for f in fields if f.is_sequence)
-        self.bool_aliases = tuple(f.alias for f in fields if _is_bool_type(f.annotation))
+        self.bool_aliases = tuple(f.alias for f in fields if is_bool_type(f.annotation))
         self.header_names = {alias.encode("latin-1"): alias for alias in self.aliases}
         definitions = [(f.name, f.typed(), f.msgspec_field()) for f in fields]
         try:
@@ -236,7 +235,7 @@ class SourceModel(SourceReader):
         raw = dict(raw)
         for alias in self.bool_aliases:
             if alias in raw:
-                raw[alias] = _normalise_bool(raw[alias])
+                raw[alias] = normalise_bool(raw[alias])
         return raw
 
     def convert(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -347,167 +346,6 @@ def combine_sources(sources: list[SourceReader], owner: str) -> list[SourceReade
     return [combined, *(model for model in sources if model is not path and model is not query)]
 
 
-EXTRA_MSG = "Extra inputs are not permitted"
-_PARAM_CLASSES: dict[str, type[params.Param]] = {
-    "query": params.Query,
-    "header": params.Header,
-    "cookie": params.Cookie,
-}
-_EMPTY_CONTAINERS = (list, dict, set, frozenset, tuple)
-
-
-def _meta_description(annotation: Any) -> str | None:
-    for extra in _unwrap_annotated(annotation)[1]:
-        if isinstance(extra, msgspec.Meta) and extra.description:
-            return extra.description
-    return None
-
-
-class ParamModel(SourceReader):
-    """One argument whose type is a model (Struct, dataclass or TypedDict) marked
-    ``Query()``, ``Header()`` or ``Cookie()``: each field is read from that source.
-
-    Everything is planned here, at start-up: the request key of each field (its msgspec
-    ``rename``d name; for headers the name with ``-`` for ``_`` unless
-    ``convert_underscores=False`` or renamed), which fields collect repeated values and
-    which are booleans. A request costs one pass over the source and one
-    ``msgspec.convert`` into the model; errors carry ``loc`` ``[source, field name]``
-    (the model's name of the field, as FastAPI reports it). A Struct with
-    ``forbid_unknown_fields=True`` rejects keys no parameter of the route reads
-    (``settle_extra_keys`` widens ``known`` to the whole route).
-    """
-
-    def __init__(self, name: str, model: Any, marker: params.Param, owner: str) -> None:
-        self.source = source = marker.source
-        self.name = name
-        self.model = model
-        # Only ``single[0]`` (the argument's name) is read for a model: ``load`` returns it whole.
-        self.single = (name, name, model, params.Required)
-        try:
-            info = msgspec.inspect.type_info(model)
-            if issubclass(model, msgspec.Struct):
-                hints = {f.name: f.type for f in msgspec.structs.fields(model)}
-            else:
-                hints = typing.get_type_hints(model, include_extras=True)
-        except (TypeError, ValueError, NameError) as exc:
-            raise RouteDefinitionError(f"{owner}: bad {source} model {model!r}: {exc}") from exc
-        convert_underscores = getattr(marker, "convert_underscores", True)
-        fields: list[Field] = []
-        keys: list[tuple[str, str]] = []  # (request key, the model's key)
-        checks: list[tuple[str, Any, bool]] = []  # (the model's key, annotation, required)
-        for item in info.fields:  # type: ignore[attr-defined]
-            annotation = hints[item.name]
-            key = item.encode_name
-            if source == "header":
-                if key == item.name and convert_underscores:
-                    key = key.replace("_", "-")
-                key = key.lower()
-            keys.append((key, item.encode_name))
-            checks.append((item.encode_name, annotation, item.required))
-            fields.append(Field(item.name, key, annotation, self._marker(item, marker, annotation)))
-        self.fields = fields
-        self.keys = tuple(keys)
-        self.checks = tuple(checks)
-        self.sequences = frozenset(f.alias for f in fields if f.is_sequence)
-        self.bools = tuple(
-            encoded for encoded, annotation, _ in checks if _is_bool_type(annotation)
-        )
-        self.header_names = {key.encode("latin-1"): key for key, _ in keys}
-        config = getattr(model, "__struct_config__", None)
-        self.forbid = bool(getattr(config, "forbid_unknown_fields", False))
-        self.known = frozenset(key for key, _ in keys)
-
-    @staticmethod
-    def _marker(item: Any, marker: params.Param, annotation: Any) -> params.Param:
-        """A marker for one field, as a plain parameter of the source would have it."""
-        cls = _PARAM_CLASSES[marker.source]
-        factory = item.default_factory
-        if item.required:
-            field_marker = cls()
-        elif factory is msgspec.NODEFAULT:
-            field_marker = cls(item.default)
-        elif factory in _EMPTY_CONTAINERS:
-            field_marker = cls(factory())  # documented as its value, like msgspec's schema
-        else:
-            field_marker = cls(default_factory=factory)
-        field_marker.description = _meta_description(annotation)
-        field_marker.include_in_schema = marker.include_in_schema
-        field_marker.deprecated = marker.deprecated
-        return field_marker
-
-    def extract(self, scope: Scope, path_params: dict[str, Any]) -> dict[str, Any]:
-        """The raw values by request key: every key of the source (only the model's
-        headers, unless extra headers are forbidden)."""
-        source = self.source
-        if source == "query":
-            return parse_query(scope["query_string"], self.sequences)
-        if source == "header":
-            if self.forbid:
-                return all_headers(scope["headers"], self.sequences)
-            return pick_headers(scope["headers"], self.header_names, self.sequences)
-        return read_cookies(scope["headers"])
-
-    def convert(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        value, errors = self.convert_raw(raw)
-        if errors:
-            return {}, errors
-        return {self.name: value}, []
-
-    def load(
-        self, scope: Scope, path_params: dict[str, Any]
-    ) -> tuple[Any, list[dict[str, Any]] | None]:
-        return self.convert_raw(self.extract(scope, path_params))
-
-    def convert_raw(self, raw: dict[str, Any]) -> tuple[Any, list[dict[str, Any]] | None]:
-        """The model built from ``raw``, or the errors (every field's and every extra key)."""
-        data = {encoded: raw[key] for key, encoded in self.keys if key in raw}
-        if self.bools:
-            for encoded in self.bools:
-                if encoded in data:
-                    data[encoded] = _normalise_bool(data[encoded])
-        if self.forbid:
-            known = self.known
-            extras = [key for key in raw if key not in known]
-            if extras:
-                try:
-                    msgspec.convert(data, self.model, strict=False)
-                    errors = []
-                except msgspec.ValidationError as exc:
-                    errors = self.explain(data, exc)
-                for key in extras:
-                    errors.append(
-                        {
-                            "type": "extra_forbidden",
-                            "loc": [self.source, key],
-                            "msg": EXTRA_MSG,
-                            "input": raw[key],
-                        }
-                    )
-                return None, errors
-        try:
-            return msgspec.convert(data, self.model, strict=False), None
-        except msgspec.ValidationError as exc:
-            return None, self.explain(data, exc)
-
-    def explain(self, data: dict[str, Any], exc: msgspec.ValidationError) -> list[dict[str, Any]]:
-        """Every field's error (the slow path, taken only on failure)."""
-        source = self.source
-        errors = []
-        for encoded, annotation, required in self.checks:
-            if encoded not in data:
-                if required:
-                    errors.append(missing([source, encoded], data))
-                continue
-            value = data[encoded]
-            try:
-                msgspec.convert(value, annotation, strict=False)
-            except msgspec.ValidationError as field_exc:
-                errors.append(from_message(str(field_exc), [source, encoded], value))
-        if not errors:  # the fields are fine one by one: the model itself refused them
-            errors.append(from_message(str(exc), [source], data))
-        return errors
-
-
 @dataclasses.dataclass
 class DependencySpec:
     name: str | None
@@ -568,7 +406,7 @@ def _signature(call: Callable[..., Any]) -> inspect.Signature:
 
 def _marker_of(parameter: inspect.Parameter) -> tuple[Any, Any]:
     """(annotation without Annotated, the marker from Annotated or the default, or None)."""
-    annotation, extras = _unwrap_annotated(parameter.annotation)
+    annotation, extras = unwrap_annotated(parameter.annotation)
     marker = next((e for e in extras if isinstance(e, (params.Param, params.Depends))), None)
     default = parameter.default
     if isinstance(default, (params.Param, params.Depends)):
@@ -627,6 +465,9 @@ def build_plan(
     is_async, is_gen, is_async_gen = _callable_kind(call)
     plan = Plan(call, owner, is_async, is_gen, is_async_gen)
     by_source: dict[str, list[Field]] = {}
+    # Parameter models build on this module's fields and readers, hence the late import.
+    from FasterAPI._param_models import ParamModel, parameter_model, settle_extra_keys
+
     models: dict[str, list[ParamModel]] = {}
     for parameter in _signature(call).parameters.values():
         if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -651,7 +492,7 @@ def build_plan(
         if annotation is inspect.Parameter.empty:
             annotation = path_types.get(parameter.name, Any) if marker.source == "path" else Any
         if not isinstance(marker, params.Body) and is_model_type(annotation):
-            model = _parameter_model(parameter.name, annotation, marker, owner)
+            model = parameter_model(parameter.name, annotation, marker, owner)
             models.setdefault(marker.source, []).append(model)
             continue
         field = Field(parameter.name, _alias(parameter.name, marker), annotation, marker)
@@ -670,56 +511,6 @@ def build_plan(
     if models:
         settle_extra_keys(plan)
     return plan
-
-
-def _parameter_model(name: str, annotation: Any, marker: params.Param, owner: str) -> ParamModel:
-    """The reader of a model-typed ``Query()``/``Header()``/``Cookie()`` argument."""
-    if marker.source == "path":
-        raise RouteDefinitionError(
-            f"{owner}: path parameter {name!r} cannot be a model ({annotation!r}); "
-            "declare each path parameter on its own"
-        )
-    if not is_class(annotation):
-        raise RouteDefinitionError(
-            f"{owner}: {marker.source} model {name!r} must be the model class itself, "
-            f"not {annotation!r}"
-        )
-    return ParamModel(name, annotation, marker, owner)
-
-
-def settle_extra_keys(plan: Plan) -> None:
-    """Tell each model that forbids extra keys every key its source has in ``plan`` (a
-    handler with its dependencies): a key that some parameter or security scheme of the
-    route reads (an API key, the ``Authorization`` header) is not extra."""
-    forbidding = [
-        model
-        for step in plan.walk()
-        for model in step.sources
-        if isinstance(model, ParamModel) and model.forbid
-    ]
-    if not forbidding:
-        return
-    secured = _security_keys(plan)
-    for model in forbidding:
-        keys = {field.alias for field in plan.all_fields(model.source)}
-        keys.update(key for source, key in secured if source == model.source)
-        model.known = frozenset(keys)
-
-
-def _security_keys(plan: Plan) -> set[tuple[str, str]]:
-    """``(source, key)`` read by the security dependencies of ``plan``."""
-    keys: set[tuple[str, str]] = set()
-    for step in plan.walk():
-        for spec, _ in step.dependencies:
-            if not isinstance(spec.call, SecurityBase):
-                continue
-            scheme = spec.call.openapi_scheme
-            if scheme.get("type") == "apiKey":
-                source, name = str(scheme.get("in")), str(scheme.get("name"))
-                keys.add((source, name.lower() if source == "header" else name))
-            else:  # HTTP schemes, OAuth2, OpenID Connect: credentials come in Authorization
-                keys.add(("header", "authorization"))
-    return keys
 
 
 def _special_kind(annotation: Any) -> str | None:

@@ -14,10 +14,10 @@ from FasterAPI._compile import (
     Plan,
     build_plan,
     dependency_plans,
-    settle_extra_keys,
 )
 from FasterAPI._fast import FastKind, fast_answer_kind
 from FasterAPI._file import FileResponse
+from FasterAPI._param_models import settle_extra_keys
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, complete_scope
 from FasterAPI._serialize import (
     DEFAULT,

@@ -404,6 +404,7 @@ class Camel(msgspec.Struct, rename="camel"):
 class DataFilters:
     limit: int
     tags: list[int] = dataclasses.field(default_factory=list)
+    order: str = "asc"
 
 
 class DictFilters(TypedDict, total=False):
@@ -538,12 +539,12 @@ def test_query_model_with_renamed_fields_reads_and_reports_the_renamed_key():
 def test_query_model_dataclass_and_typeddict():
     async def handler(d: Annotated[DataFilters, Query()], t: DictFilters = Query()):
         assert isinstance(d, DataFilters)
-        return {"d": dataclasses.asdict(d), "t": t}
+        return {"d": d, "t": t}
 
     client = serve(handler)
     response = client.get("/p?limit=4&tags=1&tags=2")
     assert response.json() == {
-        "d": {"limit": 4, "tags": [1, 2]},
+        "d": {"limit": 4, "tags": [1, 2], "order": "asc"},
         "t": {"limit": 4, "tags": ["1", "2"]},
     }
     assert client.get("/p").json()["detail"] == [
