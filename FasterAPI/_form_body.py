@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import msgspec.inspect as mi
 
-from FasterAPI._compile import Field, RouteDefinitionError, SourceModel, is_class, is_model_type
+from FasterAPI._compile import (
+    Field,
+    RouteDefinitionError,
+    SourceModel,
+    is_class,
+    is_model_type,
+    normalise_bool,
+)
 from FasterAPI._dataclass_defaults import completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI.datastructures import FormData, UploadFile
@@ -46,8 +53,22 @@ def _is_sequence_info(info: mi.Type) -> bool:
     return isinstance(info, _SEQUENCE_INFO)
 
 
-def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool]]:
-    """A form model's fields by their form name: (takes every value, has a default)."""
+def _is_bool_info(info: mi.Type) -> bool:
+    """A bool, or Optional or a sequence of one: a checkbox's "on" is true there."""
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    if isinstance(info, mi.UnionType):
+        return any(_is_bool_info(member) for member in info.types)
+    if isinstance(info, mi.TupleType):
+        return any(_is_bool_info(item) for item in info.item_types)
+    if isinstance(info, (mi.ListType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)):
+        return _is_bool_info(info.item_type)
+    return isinstance(info, mi.BoolType)
+
+
+def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool, bool]]:
+    """A form model's fields by their form name: (takes every value, has a default,
+    is a bool)."""
     try:
         info = mi.type_info(field.annotation)
     except (TypeError, ValueError) as exc:
@@ -57,7 +78,10 @@ def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool]]:
     if isinstance(info, mi.UnionType):  # Optional[Model]
         info = next(t for t in info.types if not isinstance(t, mi.NoneType))
     fields = getattr(info, "fields", ())
-    return {f.encode_name: (_is_sequence_info(f.type), not f.required) for f in fields}
+    return {
+        f.encode_name: (_is_sequence_info(f.type), not f.required, _is_bool_info(f.type))
+        for f in fields
+    }
 
 
 def _pick(values: list[str], sequence: bool, optional: bool) -> Any:
@@ -97,7 +121,7 @@ class FormBody:
         ]
         plain = [f for f in fields if f not in self.file_fields]
         self.whole: Field | None = None
-        self.whole_fields: dict[str, tuple[bool, bool]] = {}
+        self.whole_fields: dict[str, tuple[bool, bool, bool]] = {}
         if len(plain) == 1 and not self.file_fields and is_model_type(plain[0].annotation):
             self.whole = plain[0]
             self.whole_fields = _model_fields(self.whole, owner)
@@ -151,10 +175,10 @@ class FormBody:
                 data[name] = None  # only files under this name: not what the model takes
                 continue
             # A name the model does not know takes its last value, as a scalar field does.
-            sequence, optional = self.whole_fields.get(name, (False, False))
+            sequence, optional, boolean = self.whole_fields.get(name, (False, False, False))
             value = _pick(found, sequence, optional)
             if value is not _NOT_SENT:
-                data[name] = value
+                data[name] = normalise_bool(value) if boolean else value
         try:
             value = msgspec.convert(data, field.typed(), strict=False)
         except msgspec.ValidationError as exc:

@@ -257,6 +257,11 @@ class Contact:
     note: str = "none"
 
 
+class Preferences(msgspec.Struct):
+    subscribe: bool = False
+    days: list[bool] = []
+
+
 class Strict(msgspec.Struct):
     code: int
     label: str
@@ -314,6 +319,10 @@ def empty_values_app() -> Faster:
 
     @app.post("/strict")
     def strict(data: Annotated[Strict, Form()]):
+        return data
+
+    @app.post("/prefs")
+    def prefs(data: Annotated[Preferences, Form()]):
         return data
 
     return app
@@ -520,3 +529,11 @@ def test_form_model_renamed_fields_and_dataclass(encoding):
         "phones": ["1"],
         "note": "none",
     }
+
+
+@ENCODINGS
+def test_form_model_bool_fields_take_checkbox_words(encoding):
+    pairs = [("subscribe", "on"), ("days", "yes"), ("days", "off")]
+    response = post_form("/prefs", pairs, encoding)
+    assert response.json() == {"subscribe": True, "days": [True, False]}
+    assert post_form("/prefs", [("subscribe", "maybe")], encoding).status_code == 422
