@@ -7,6 +7,8 @@ from typing import Any
 
 from FasterAPI._framing import headers_too_large, reject_ambiguous_framing
 from FasterAPI._types import Scope
+from FasterAPI.datastructures import PLAIN_PATH_BYTES, quote_path
+from FasterAPI.exceptions import HTTPException
 
 RSGI_BRIDGE = "fasterapi.rsgi"
 """Scope key: the request's ``HTTPBridge``, present when nothing wraps the app's
@@ -42,10 +44,41 @@ def _address(text: str) -> tuple[str, int] | None:
 
 
 def _ascii_headers(scope: RSGIScope) -> list[tuple[bytes, bytes]]:
-    return [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in scope.header_map.items()
-    ]
+    header_map = scope.header_map
+    pairs = header_map.items()
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+    # Granian shows a value only as text: one holding bytes 0x80-0xFF (obs-text, such as
+    # UTF-8 in a cookie set by JavaScript) is left out of items(), get() and get_all(),
+    # its name still listed. A name none of whose values came through is refused rather
+    # than looking absent. PERF: one dict of the pairs and one len(); the map's len() counts
+    # distinct names. A repeated header whose first value came through but a later one
+    # did not cannot be told from Granian's map, and loses that value.
+    if len(dict(pairs)) != len(header_map):
+        scope["headers"] = headers  # what the 400 (and any handler of it) may read
+        raise unreadable_header(sorted(set(header_map.keys()) - {name for name, _ in pairs}))
+    return headers
+
+
+def unreadable_header(names: list[str]) -> HTTPException:
+    which = f"header {names[0]!r}" if len(names) == 1 else f"headers {', '.join(map(repr, names))}"
+    return HTTPException(
+        400,
+        f"The value of request {which} holds bytes outside ASCII, which this server "
+        "interface (Granian RSGI) cannot pass to the app",
+    )
+
+
+def _raw_path(scope: RSGIScope) -> bytes:
+    """ASGI's ``raw_path`` is the path as received; Granian's RSGI scope gives the path
+    only percent-decoded. This is that path percent-encoded again: ``%`` reads ``%25``, a
+    space ``%20``, ``?`` ``%3F``, non-ASCII its UTF-8 escapes. What the client sent as
+    ``%2F`` came through as ``/`` and stays one: that difference is lost for good, and so
+    is a byte sequence Granian had to decode as U+FFFD."""
+    path: str = scope.rsgi.path
+    raw = path.encode("utf-8")
+    if raw.rstrip(PLAIN_PATH_BYTES):  # PERF: told at C speed whether any byte needs it
+        raw = quote_path(path).encode("ascii")
+    return raw
 
 
 _LAZY_KEYS: dict[str, Callable[[RSGIScope], Any]] = {
@@ -53,7 +86,7 @@ _LAZY_KEYS: dict[str, Callable[[RSGIScope], Any]] = {
     "client": lambda scope: _address(scope.rsgi.client),
     "server": lambda scope: _address(scope.rsgi.server),
     "query_string": lambda scope: scope.rsgi.query_string.encode("latin-1"),
-    "raw_path": lambda scope: scope.rsgi.path.encode("utf-8"),
+    "raw_path": _raw_path,
     "scheme": lambda scope: scope.rsgi.scheme,
     "http_version": lambda scope: scope.rsgi.http_version,
 }
@@ -105,7 +138,8 @@ class RSGIScope(dict[str, Any]):
     def header(self, name: str) -> str | None:
         """PERF: the first value of a header (None: absent) from Granian's map, converting
         no header. ``LookupError`` when only the converted headers can tell: the scope is
-        complete, or Granian cannot show the value as text."""
+        complete, or Granian cannot show the value as text (converting them then raises
+        the 400 of ``unreadable_header``)."""
         if self.rsgi is None:
             raise LookupError(name)
         headers = self.header_map

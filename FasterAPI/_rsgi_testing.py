@@ -31,6 +31,9 @@ class FakeHeaders:
     def __contains__(self, key: object) -> bool:
         return any(k == key for k, _ in self._pairs)
 
+    def __len__(self) -> int:
+        return len({name for name, _ in self._pairs})
+
 
 class FakeScope:
     """An RSGI HTTP scope built from the ASGI scope the TestClient would send."""

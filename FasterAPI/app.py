@@ -33,7 +33,7 @@ from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope, complete_scope, http_s
 from FasterAPI._solve import override_plan
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.datastructures import URL, State, route_path
+from FasterAPI.datastructures import URL, State, quote_path, route_path, url_path
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
@@ -207,9 +207,15 @@ class Faster(FasterRouter):
         if middleware is not None and scope.get(_INNER) is not self:
             # With user middleware the stack runs first; its innermost app is this app
             # again, recognised by the marker.
-            complete_scope(scope)
-            scope[_INNER] = self
             scope["app"] = self
+            try:
+                complete_scope(scope)
+            except HTTPException as exc:
+                # A header Granian cannot show: 400 before any middleware sees the request
+                # without it (a session or auth cookie would otherwise just look absent).
+                await self._handle_exception(exc, scope, receive, send, True)
+                return
+            scope[_INNER] = self
             # Middleware may wrap send: answers must go through it.
             scope.pop(RSGI_BRIDGE, None)
             if self._lifespan_state is not None:
@@ -284,7 +290,11 @@ class Faster(FasterRouter):
     ) -> None:
         websocket = WebSocketBridge(protocol)
         asgi_scope = http_scope(scope, state, "websocket")
-        asgi_scope.complete()
+        try:
+            asgi_scope.complete()
+        except HTTPException as exc:  # a header Granian cannot show: refuse the handshake
+            protocol.close(exc.status_code)
+            return
         try:
             await self(asgi_scope, websocket.receive, websocket.send)
         finally:
@@ -339,7 +349,16 @@ class Faster(FasterRouter):
             if table.has_path(other):
                 complete_scope(scope)
                 url = URL(scope=scope)
-                target = scope.get("root_path", "") + other
+                # The request's own encoding (``%3F`` stays ``%3F``), the slash toggled.
+                target = url_path(scope)
+                if other.endswith("/"):
+                    target += "/"
+                elif target.endswith("/"):
+                    target = target[:-1]
+                elif target[-3:].upper() == "%2F":  # the final "/" was sent as %2F
+                    target = target[:-3]
+                else:  # pragma: no cover - a path ending in "/" is encoded ending so
+                    target = quote_path(scope.get("root_path", "") + other)
                 location = str(url.replace(path=target))
                 await RedirectResponse(location, status_code=307)(scope, receive, send)
                 return

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import string
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple, Union
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+from urllib.parse import (
+    SplitResult,
+    parse_qsl,
+    quote_from_bytes,
+    unquote_to_bytes,
+    urlencode,
+    urlsplit,
+)
 
 import anyio.to_thread
 
@@ -289,6 +298,8 @@ class URL:
         return self.scheme in ("https", "wss")
 
     def replace(self, **kwargs: Any) -> URL:
+        """A copy with some components replaced, each given as it appears in the URL
+        (``path`` percent-encoded, as ``.path`` gives it): nothing is quoted here."""
         return URL(self.components._replace(**kwargs).geturl())
 
     def include_query_params(self, **kwargs: Any) -> URL:
@@ -315,7 +326,6 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 def _url_from_scope(scope: Mapping[str, Any]) -> str:
     scheme = scope.get("scheme", "http")
     server = scope.get("server")
-    path = scope.get("root_path", "") + _route_path(scope)
     host = None
     for name, value in scope["headers"]:
         if name == b"host":
@@ -328,17 +338,68 @@ def _url_from_scope(scope: Mapping[str, Any]) -> str:
             host, port = server[0], server[1]
             if port != _DEFAULT_PORTS.get(scheme):
                 host = f"{host}:{port}"
-    url = f"{scheme}://{host}{path}"
+    url = f"{scheme}://{host}{url_path(scope)}"
     query = scope.get("query_string", b"")
     if query:
         url += "?" + query.decode("latin-1")
     return url
 
 
+# What a path segment may hold unencoded (RFC 3986 pchar less pct-encoded), and "/".
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+PLAIN_PATH_BYTES = (string.ascii_letters + string.digits + "-._" + _PATH_SAFE).encode()
+"""The bytes a URL path holds as they are."""
+_LONE_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def quote_path(path: str) -> str:
+    """A decoded path percent-encoded for a URL: ``%``, ``?``, ``#``, spaces, non-ASCII
+    (as UTF-8) and the like are encoded; ``/`` and the sub-delimiters stay."""
+    raw = path.encode("utf-8", "surrogateescape")
+    if not raw.rstrip(PLAIN_PATH_BYTES):  # PERF: nothing to encode, told at C speed
+        return path
+    return quote_from_bytes(raw, safe=_PATH_SAFE)
+
+
+def _quote_raw_path(raw: bytes) -> str:
+    """A path as received, made a valid URL path: its escapes are kept as sent; a byte a
+    URL cannot hold, or a ``%`` that starts no escape, is encoded."""
+    if b"%" in raw:
+        raw = _LONE_PERCENT.sub(b"%25", raw)
+    return quote_from_bytes(raw, safe=_PATH_SAFE + "%")
+
+
+def url_path(scope: Mapping[str, Any]) -> str:
+    """The request's path as it goes in a URL: percent-encoded, ``root_path`` included.
+
+    From ``raw_path`` when the server gives one that decodes to the request's path (with
+    or without ``root_path``: a proxy that strips the prefix sends the path without it),
+    so ``%2F``, ``%3F``, ``%23`` or ``%25`` come back as the client sent them. Otherwise
+    (no ``raw_path``, or a stale one: something rewrote ``path`` and left it) the decoded
+    path is encoded again; ``%2F`` then reads ``/``.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and not _carries_root(path, root):
+        path = root + path
+    raw: bytes | None = scope.get("raw_path")
+    if raw is not None:
+        received = unquote_to_bytes(raw).decode("utf-8", "replace")
+        if received == path:
+            return _quote_raw_path(raw)
+        if root and received == path[len(root) :]:
+            return quote_path(root) + _quote_raw_path(raw)
+    return quote_path(path)
+
+
+def _carries_root(path: str, root: str) -> bool:
+    return path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/")
+
+
 def _route_path(scope: Mapping[str, Any]) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+    if root and _carries_root(path, root):
         return path[len(root) :] or "/"
     return path
 

@@ -144,6 +144,7 @@ class HTTPConnection(Mapping[str, Any]):
         scope = dict(self.scope)
         scope["path"] = scope.get("root_path", "") + "/"
         scope["root_path"] = ""
+        scope.pop("raw_path", None)  # the request's own; not this path's
         scope["query_string"] = b""
         return URL(scope=scope)
 

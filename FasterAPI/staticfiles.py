@@ -14,7 +14,7 @@ from FasterAPI._file import FileResponse
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.app import Faster
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.datastructures import URL, route_path
+from FasterAPI.datastructures import URL, route_path, url_path
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.response import JSONResponse, RedirectResponse
 
@@ -104,7 +104,7 @@ class StaticFiles:
             await _error(scope, receive, send, 404)
         elif isinstance(found, _Redirect):
             url = URL(scope=scope)
-            target = url.replace(path=scope.get("root_path", "") + relative + "/")
+            target = url.replace(path=url_path(scope) + "/")
             await RedirectResponse(str(target), status_code=307)(scope, receive, send)
         else:
             response = FileResponse(

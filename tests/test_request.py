@@ -63,6 +63,30 @@ def test_request_exposes_url_headers_query_cookies_client_body():
     assert data["body"] == "payload"
 
 
+def test_request_url_keeps_the_escapes_the_client_sent():
+    app = echo_app()
+    app.root_path = "/pre"  # behind a proxy that strips /pre
+    data = TestClient(app).get("/echo/a%3Fb%23c%2520?q=%3F").json()
+    assert data["path_params"] == {"name": "a?b#c%20"}
+    assert data["url"] == "http://testserver/pre/echo/a%3Fb%23c%2520?q=%3F"
+    assert data["path"] == "/pre/echo/a%3Fb%23c%2520"
+    assert data["base_url"] == "http://testserver/pre/"
+
+
+def test_request_slash_redirect_keeps_the_escapes_and_the_query():
+    local = TestClient(echo_app(), follow_redirects=False)
+    for target, location in [
+        ("/echo/a%3Fb/", "/echo/a%3Fb"),
+        ("/echo/a%23b/", "/echo/a%23b"),
+        ("/echo/a%2520b/", "/echo/a%2520b"),
+        ("/echo/caf%C3%A9/?q=%20", "/echo/caf%C3%A9?q=%20"),
+        ("/echo/a%2F", "/echo/a"),  # the decoded path's trailing "/" was sent as %2F
+    ]:
+        response = local.get(target)
+        assert response.status_code == 307, target
+        assert response.headers["location"] == "http://testserver" + location
+
+
 def test_request_json_and_malformed_json_is_400():
     assert client.post("/json", json={"a": [1]}).json() == {"got": {"a": [1]}}
     response = client.post("/json", content=b"{nope")

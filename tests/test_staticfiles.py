@@ -272,6 +272,18 @@ def test_staticfiles_html_directory_redirects_to_slash(
     assert response.content == b""
 
 
+def test_staticfiles_html_redirect_keeps_the_escapes(site: Path) -> None:
+    (site / "100% a?b").mkdir()
+    (site / "100% a?b" / "index.html").write_bytes(b"<h1>odd</h1>")
+    client = client_for(site, html=True)
+
+    response = client.get("/static/100%25%20a%3Fb?v=1")
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/static/100%25%20a%3Fb/?v=1"
+    assert client.get(response.headers["location"]).content == b"<h1>odd</h1>"
+
+
 def test_staticfiles_html_redirect_followed(site: Path) -> None:
     app = Faster()
     app.mount("/static", StaticFiles(directory=site, html=True))

@@ -10,6 +10,7 @@ from urllib.parse import quote_from_bytes
 import msgspec
 
 from FasterAPI._types import Message, Scope, Send
+from FasterAPI.datastructures import url_path
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -92,10 +93,7 @@ async def send_redirect(scope: Scope, send: Send, location: str, status: int) ->
 
 def request_target(scope: Scope) -> str:
     """The request's path and query, percent-encoded, for building a ``Location``."""
-    raw_path = scope.get("raw_path")
-    if raw_path is None:
-        raw_path = (scope.get("root_path", "") + scope["path"]).encode("utf-8")
-    target = quote_from_bytes(raw_path, safe="/%:@!$&'()*+,;=~")
+    target = url_path(scope)
     query: bytes = scope.get("query_string", b"")
     if query:
         target += "?" + quote_from_bytes(query, safe="/%:@!$&'()*+,;=~?")

@@ -149,3 +149,41 @@ async def test_httpsredirect_lifespan_passes_through():
 
     await HTTPSRedirectMiddleware(app)({"type": "lifespan"}, None, None)
     assert seen == ["lifespan"]
+
+
+async def redirect_location(**scope_keys) -> bytes:
+    messages = []
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "query_string": b"",
+        "headers": [(b"host", b"example.com")],
+        **scope_keys,
+    }
+    await HTTPSRedirectMiddleware(make_app())(scope, None, send)
+    return dict(messages[0]["headers"])[b"location"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("scope_keys", "location"),
+    [
+        # No raw_path: the decoded path is encoded again, "%" included.
+        ({"path": "/files/100%"}, b"https://example.com/files/100%25"),
+        ({"path": "/a b/a?b/caf\u00e9"}, b"https://example.com/a%20b/a%3Fb/caf%C3%A9"),
+        # raw_path as received keeps its escapes, %2F too.
+        ({"path": "/a/b", "raw_path": b"/a%2Fb"}, b"https://example.com/a%2Fb"),
+        # Behind a proxy that strips root_path: the public path has it.
+        (
+            {"path": "/api/x y", "raw_path": b"/x%20y", "root_path": "/api"},
+            b"https://example.com/api/x%20y",
+        ),
+    ],
+)
+async def test_httpsredirect_location_path_is_percent_encoded(scope_keys, location):
+    assert await redirect_location(**scope_keys) == location
