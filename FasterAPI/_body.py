@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -12,6 +13,7 @@ from FasterAPI._dataclass_defaults import Complete, completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import get_header
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope
+from FasterAPI._type_parts import member_validator
 from FasterAPI._types import Receive, Scope
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.request import check_length_value, receive_body
@@ -54,12 +56,23 @@ class BodyPlan:
 
             self.form_body = FormBody(self.fields, owner)
             return
+        # A type msgspec rejects as a whole (a union of untagged Structs, of a Struct and
+        # dict) is decoded as plain data and checked member by member after.
+        self.by_member: list[tuple[str, str, Callable[[Any], Any]]] = []
+        types: list[Any] = []
+        for field in self.fields:
+            typed = field.typed()
+            check = member_validator(typed)
+            if check is not None:
+                self.by_member.append((field.name, field.alias, check))
+                typed = Any
+            types.append(typed)
         if self.whole:
-            model = first.typed()
+            model = types[0]
         else:
             model = msgspec.defstruct(
                 f"{owner}_body",
-                [(f.name, f.typed(), f.msgspec_field()) for f in self.fields],
+                [(f.name, t, f.msgspec_field()) for f, t in zip(self.fields, types, strict=True)],
                 kw_only=True,
             )
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(model, strict=False)
@@ -143,9 +156,24 @@ class BodyPlan:
             return {}, [_json_error(f"Invalid JSON: {exc}")]
         if self.complete is not None:
             self.complete(value)
-        if self.whole:
-            return {self.fields[0].name: value}, None
-        return msgspec.structs.asdict(value), None
+        values = {self.fields[0].name: value} if self.whole else msgspec.structs.asdict(value)
+        if self.by_member:
+            return self._check_members(values)
+        return values, None
+
+    def _check_members(
+        self, values: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        errors = []
+        for name, alias, check in self.by_member:
+            if name not in values:
+                continue
+            try:
+                values[name] = check(values[name])
+            except msgspec.ValidationError as exc:
+                loc = ["body"] if self.whole else ["body", alias]
+                errors.append(from_message(str(exc), loc, values[name]))
+        return (values, None) if not errors else ({}, errors)
 
 
 def _rsgi_body_headers(scope: RSGIScope) -> tuple[bytes | None, bytes | None] | None:

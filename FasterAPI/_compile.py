@@ -88,7 +88,7 @@ def is_body_type(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is dict:
         return True
-    if origin in _SEQUENCE_ORIGINS or origin is Union:
+    if origin in _SEQUENCE_ORIGINS or origin in (Union, types.UnionType):
         return any(is_body_type(arg) for arg in typing.get_args(annotation))
     return False
 

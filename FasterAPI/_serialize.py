@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from FasterAPI._compile import RouteDefinitionError, is_class
+from FasterAPI._compile import is_class
 from FasterAPI._dataclass_defaults import completer
-from FasterAPI._type_parts import Composite, array_type, type_parts
+from FasterAPI._type_parts import member_validator
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, Response, status_allows_body
 
@@ -155,76 +155,3 @@ def _drop_none(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value
-
-
-def member_validator(model: Any) -> Callable[[Any], Any] | None:
-    """None when msgspec converts to ``model`` itself; else a converter that splits it.
-
-    A union's members are tried in order and the first that accepts the value wins (a
-    value whose type is a member as is stays as it is); arrays and mappings of such
-    unions are checked item by item. A type neither msgspec nor this can check raises
-    RouteDefinitionError.
-    """
-    try:
-        msgspec.json.Decoder(model)
-    except TypeError as exc:
-        problem = exc
-    else:
-        return None
-    check = _split(model)
-    if check is None:
-        raise RouteDefinitionError(
-            f"Response model {model!r} cannot be validated: {problem}"
-        ) from problem
-    return check
-
-
-def _whole(model: Any) -> Callable[[Any], Any]:
-    split = member_validator(model)
-    if split is not None:
-        return split
-    return lambda value: msgspec.convert(value, model, strict=False, from_attributes=True)
-
-
-def _split(model: Any) -> Callable[[Any], Any] | None:
-    found = type_parts(model)
-    if found is None:
-        return None
-    kind, parts = found
-    if kind is Composite.UNION:
-        return _union(parts)
-    if kind is Composite.ARRAY:
-        item, container = _whole(parts[0]), array_type(model)
-
-        def array(value: Any) -> Any:
-            if not isinstance(value, (list, tuple, set, frozenset)):
-                raise msgspec.ValidationError(f"Expected `array`, got `{type(value).__name__}`")
-            return container(item(element) for element in value)
-
-        return array
-    key, item = _whole(parts[0]), _whole(parts[1])
-
-    def mapping(value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise msgspec.ValidationError(f"Expected `object`, got `{type(value).__name__}`")
-        return {key(k): item(v) for k, v in value.items()}
-
-    return mapping
-
-
-def _union(members: tuple[Any, ...]) -> Callable[[Any], Any]:
-    exact = tuple(m for m in members if is_class(m))
-    checks = [_whole(m) for m in members]
-
-    def union(value: Any) -> Any:
-        if type(value) in exact:
-            return value
-        failures = []
-        for check in checks:
-            try:
-                return check(value)
-            except msgspec.ValidationError as exc:
-                failures.append(str(exc))
-        raise msgspec.ValidationError("Matches no member of the union: " + "; ".join(failures))
-
-    return union

@@ -399,3 +399,44 @@ def test_dataclass_defaults_survive_the_round_trip():
         "first": full,
     }
     assert client.get("/checked").json() == [full, {"item": "ink", "quantity": 3, "note": None}]
+
+
+class Cat(msgspec.Struct):
+    meows: int
+
+
+@dataclasses.dataclass
+class Dog:
+    barks: str
+    good: bool = True
+
+
+def test_body_union_of_untagged_models_tries_each_member():
+    app = Faster()
+
+    @app.post("/pet")
+    async def pet(pet: Cat | Dog):
+        return {"kind": type(pet).__name__, "pet": pet}
+
+    @app.post("/pair")
+    async def pair(a: Cat | Dog, note: str = Body(), b: Optional[Cat | dict] = Body(None)):
+        return {"a": a, "note": note, "b": b}
+
+    client = TestClient(app)
+    assert client.post("/pet", json={"meows": "3"}).json() == {"kind": "Cat", "pet": {"meows": 3}}
+    dog = {"barks": "w", "good": True}
+    assert client.post("/pet", json={"barks": "w"}).json() == {"kind": "Dog", "pet": dog}
+    refused = client.post("/pet", json={"quacks": 1})
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body"]
+    assert "meows" in error["msg"] and "barks" in error["msg"]
+    sent = {"a": {"barks": "w"}, "note": "n", "b": {"free": 1}}
+    assert client.post("/pair", json=sent).json() == {"a": dog, "note": "n", "b": {"free": 1}}
+    refused = client.post("/pair", json={"a": {"nope": 1}, "note": "n"})
+    assert [e["loc"] for e in refused.json()["detail"]] == [["body", "a"]]
+    schema = client.get("/openapi.json").json()["paths"]["/pet"]["post"]["requestBody"]
+    assert schema["content"]["application/json"]["schema"]["anyOf"] == [
+        {"$ref": "#/components/schemas/Cat"},
+        {"$ref": "#/components/schemas/Dog"},
+    ]
