@@ -18,7 +18,6 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from FasterAPI._body import as_received
 from FasterAPI._compile import combine_sources
 from FasterAPI._fast import FastKind
 from FasterAPI._rsgi import str_headers
@@ -70,7 +69,6 @@ def generate_handler(route: APIRoute) -> Handler | None:
         "STATUS": route.status_code,
         "MAX": route.max_body_size,
         "BODY": route.body_plan,
-        "AS_RECEIVED": as_received,
         "STARTED": RESPONSE_STARTED,
         "RSGI": RSGI_BRIDGE,
         # Granian adds the content-length of a response_bytes body itself.
@@ -99,7 +97,7 @@ def _body_lines(route: APIRoute, ns: dict[str, Any]) -> list[str]:
     if checked:
         lines.append("errors = None")
     if route.body_plan is not None and not uses_request:
-        lines.append("body_values, errors, raw_body = await BODY.read_direct(scope, receive, MAX)")
+        lines.append("body_values, errors = await BODY.read_direct(scope, receive, MAX)")
     elif route.body_plan is not None:
         lines += [
             "ctx = ROUTE.new_context(app, scope, receive, send, path_params)",
@@ -162,7 +160,7 @@ def _failure(route: APIRoute, uses_request: bool) -> str:
         return "errors"
     if uses_request:
         return "errors, body=await BODY.received(ctx)"
-    return "errors, body=AS_RECEIVED(raw_body)"
+    return "errors, body=BODY.received_from(body_values)"
 
 
 def _encode_line(route: APIRoute, ns: dict[str, Any]) -> str | None:
