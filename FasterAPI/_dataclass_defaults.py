@@ -31,21 +31,25 @@ def completer(annotation: Any) -> Complete | None:
 
 class _Builder:
     def __init__(self) -> None:
-        # Recursive types: a type under construction answers with a late-bound call.
+        self.built: dict[int, Complete | None] = {}
+        # A recursive type met again while it is being built answers with a late-bound call.
         self.building: dict[int, list[Complete | None]] = {}
 
     def build(self, info: mi.Type) -> Complete | None:
         while isinstance(info, mi.Metadata):
             info = info.type
         key = id(info)
-        found = self.building.get(key)
-        if found is not None:
-            late = found
-            return lambda value: late[0](value) if late[0] is not None else None
+        if key in self.built:
+            return self.built[key]
+        pending = self.building.get(key)
+        if pending is not None:
+            return lambda value: pending[0](value) if pending[0] is not None else None
         cell: list[Complete | None] = [None]
         self.building[key] = cell
-        cell[0] = self._build(info)
-        return cell[0]
+        cell[0] = result = self._build(info)
+        del self.building[key]
+        self.built[key] = result
+        return result
 
     def _build(self, info: mi.Type) -> Complete | None:
         if isinstance(info, (mi.DataclassType, mi.StructType)):
