@@ -77,6 +77,7 @@ class BodyPlan:
             )
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(model, strict=False)
         self.complete = completer(model)
+        self.keep_bytes(True)
 
     async def read(self, ctx: RequestContext) -> None:
         if self.is_form:
@@ -149,8 +150,8 @@ class BodyPlan:
             text = content_type.decode("latin-1")
             if not _is_json(text):
                 raise HTTPException(415, f"Unsupported media type {text!r}; send JSON")
-        # The values also hold the bytes read (under a key no field has), for
-        # ``received_from``: PERF, cheaper than returning them beside.
+        # The bytes read go in the values (under a key no field has) for ``received_from``
+        # on failure, and when ``keep_bytes`` asks; PERF: cheaper than returning them beside.
         try:
             value = self.decoder.decode(body)
         except msgspec.ValidationError as exc:
@@ -159,16 +160,24 @@ class BodyPlan:
             return {_RAW: body}, [_json_error(str(exc))]
         except (ValueError, RecursionError) as exc:
             return {_RAW: body}, [_json_error(f"Invalid JSON: {exc}")]
+        if self.plain:
+            if self.whole:
+                return {self.fields[0].name: value}, None
+            return msgspec.structs.asdict(value), None
         if self.complete is not None:
             self.complete(value)
-        if self.whole:
-            values = {self.fields[0].name: value, _RAW: body}
-        else:
-            values = msgspec.structs.asdict(value)
+        values = {self.fields[0].name: value} if self.whole else msgspec.structs.asdict(value)
+        if self.keeps_bytes:
             values[_RAW] = body
         if self.by_member:
             return self._check_members(values, body)
         return values, None
+
+    def keep_bytes(self, keep: bool) -> None:
+        """Whether the values also hold the bytes read: needed only when something else
+        of the route (a parameter) can fail while the body is valid."""
+        self.keeps_bytes = keep
+        self.plain = not keep and self.complete is None and not self.by_member
 
     def _check_members(
         self, values: dict[str, Any], body: bytes

@@ -157,6 +157,8 @@ class APIRoute:
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
         self.flat = FlatPlan(self.plan)
+        if self.body_plan is not None and not self.body_plan.is_form:
+            self.body_plan.keep_bytes(any(step.plan.sources for step in self.flat.steps))
         self.fast_kind, self.fast_content_type = fast_answer_kind(self.output, self.status_code)
         generated = generate_handler(self)
         if generated is not None:
