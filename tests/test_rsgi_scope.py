@@ -11,10 +11,11 @@ from typing import Any
 import anyio
 import pytest
 
-from FasterAPI import Faster, Header, Request
+from FasterAPI import Faster
 from FasterAPI._rsgi_scope import http_scope
 from FasterAPI._rsgi_testing import FakeProtocol
 from FasterAPI.exceptions import HTTPException
+from serverapps import rawpath
 
 UNREADABLE = object()  # a value holding bytes 0x80-0xFF, as Granian's map hides it
 
@@ -123,38 +124,6 @@ def rsgi_call(app: Faster, path: str, pairs: list[tuple[str, Any]]) -> tuple[int
     return protocol.status or 0, json.loads(b"".join(protocol.chunks))
 
 
-def header_app(middleware: bool = False) -> Faster:
-    app = Faster()
-
-    @app.get("/required")
-    async def required(x_t: str = Header()) -> str:
-        return x_t
-
-    @app.get("/optional")
-    async def optional(x_t: str = Header("default")) -> str:
-        return x_t
-
-    @app.get("/other")
-    async def other(x_u: str = Header()) -> str:
-        return x_u
-
-    @app.get("/all")
-    async def all_headers(request: Request) -> list[str]:
-        return list(request.headers)
-
-    @app.get("/plain")
-    async def plain() -> str:
-        return "plain"
-
-    if middleware:
-
-        @app.middleware("http")
-        async def passthrough(request, call_next):  # type: ignore[no-untyped-def]
-            return await call_next(request)
-
-    return app
-
-
 DETAIL = {
     "detail": "The value of request header 'x-t' holds bytes outside ASCII, which this "
     "server interface (Granian RSGI) cannot pass to the app"
@@ -164,19 +133,19 @@ HIDDEN = [("x-t", UNREADABLE), ("x-u", "ok")]
 
 @pytest.mark.parametrize("path", ["/required", "/optional", "/all"])
 def test_rsgi_handler_reading_a_hidden_header_gets_400(path: str) -> None:
-    assert rsgi_call(header_app(), path, HIDDEN) == (400, DETAIL)
+    assert rsgi_call(rawpath.build(), path, HIDDEN) == (400, DETAIL)
 
 
 def test_rsgi_handler_not_reading_the_hidden_header_is_served() -> None:
-    assert rsgi_call(header_app(), "/plain", HIDDEN) == (200, "plain")
+    assert rsgi_call(rawpath.build(), "/plain", HIDDEN) == (200, "plain")
     # One plain header parameter is looked up by name in Granian's map; the generic
     # (not generated) handler reads every header, so it refuses the request instead.
     generated = not os.environ.get("FASTERAPI_NO_CODEGEN")
     expected = (200, "ok") if generated else (400, DETAIL)
-    assert rsgi_call(header_app(), "/other", HIDDEN) == expected
+    assert rsgi_call(rawpath.build(), "/other", HIDDEN) == expected
 
 
 def test_rsgi_hidden_header_is_refused_before_middleware() -> None:
-    app = header_app(middleware=True)
+    app = rawpath.layered  # behind a middleware of the app's own
     assert rsgi_call(app, "/plain", HIDDEN) == (400, DETAIL)
     assert rsgi_call(app, "/plain", [("x-t", "fine")]) == (200, "plain")
