@@ -221,17 +221,14 @@ def as_received(body: bytes) -> Any:
     """A JSON body as plain data; text when it is not JSON; None when empty."""
     if not body:
         return None
+    return _loose_json(body, body.decode("utf-8", "replace"))
+
+
+def _loose_json(body: bytes, otherwise: Any = None) -> Any:
     try:
         return msgspec.json.decode(body)
     except (msgspec.DecodeError, ValueError, RecursionError):
-        return body.decode("utf-8", "replace")
-
-
-def _loose_json(body: bytes) -> Any:
-    try:
-        return msgspec.json.decode(body)
-    except (msgspec.DecodeError, ValueError, RecursionError):
-        return None
+        return otherwise
 
 
 def _json_error(message: str) -> dict[str, Any]:

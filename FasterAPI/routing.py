@@ -9,12 +9,7 @@ from typing import Any, TypeVar
 from FasterAPI import params
 from FasterAPI._body import BodyPlan
 from FasterAPI._codegen import generate_handler
-from FasterAPI._compile import (
-    DependencySpec,
-    Plan,
-    build_plan,
-    dependency_plans,
-)
+from FasterAPI._compile import DependencySpec, Plan, build_plan, dependency_plans
 from FasterAPI._fast import FastKind, fast_answer_kind
 from FasterAPI._file import FileResponse
 from FasterAPI._param_models import settle_extra_keys
