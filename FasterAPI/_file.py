@@ -27,6 +27,7 @@ from FasterAPI.background import BackgroundTask
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.datastructures import Headers, MutableHeaders, RawHeaders, check_header_text
 from FasterAPI.response import (
+    CLEANUP_AFTER_RESPONSE,
     RESPONSE_STARTED,
     JSONResponse,
     Response,
@@ -107,7 +108,11 @@ class FileResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = self.method or scope.get("method", "GET")
-        pathsend = "http.response.pathsend" in (scope.get("extensions") or {})
+        # The server reads a file handed over by path after this call returns, when a
+        # background task or a dependency's teardown (say, one deleting a temporary file)
+        # may already have run.
+        by_path = self.background is None and CLEANUP_AFTER_RESPONSE not in scope
+        pathsend = by_path and "http.response.pathsend" in (scope.get("extensions") or {})
         head: bytes | None = None
         if self.stat_result is not None:
             st = self.stat_result
@@ -160,7 +165,7 @@ class FileResponse(Response):
             view = MutableHeaders(headers)
             view["content-length"] = str(stop - start)
             view["content-range"] = content_range(start, stop, size)
-            bridge = scope.get(RSGI_BRIDGE)
+            bridge = scope.get(RSGI_BRIDGE) if by_path else None
             if bridge is not None and start < stop:
                 # Granian's RSGI sends the span from the path itself.
                 scope[RESPONSE_STARTED] = True

@@ -36,6 +36,10 @@ RESPONSE_STARTED = "fasterapi.response_started"
 """Scope key: set once ``http.response.start`` is on its way (an error then cannot become
 a 500 answer)."""
 
+CLEANUP_AFTER_RESPONSE = "fasterapi.cleanup_after_response"
+"""Scope key: code that runs once the response is sent (a yield-dependency's teardown) is
+pending, so a file must not be handed to the server by path, to be read after that."""
+
 
 def __getattr__(name: str) -> Any:
     # StreamingResponse and FileResponse subclass Response, so they live in their own

@@ -28,7 +28,13 @@ from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
-from FasterAPI.response import RESPONSE_STARTED, JSONResponse, Response, status_allows_body
+from FasterAPI.response import (
+    CLEANUP_AFTER_RESPONSE,
+    RESPONSE_STARTED,
+    JSONResponse,
+    Response,
+    status_allows_body,
+)
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 logger = logging.getLogger("FasterAPI")
@@ -239,6 +245,7 @@ class APIRoute:
                 await self.send_result(result, scope, receive, send, ctx)
             else:
                 ctx.stack = None
+                scope[CLEANUP_AFTER_RESPONSE] = True
                 try:
                     await self.send_result(result, scope, receive, send, ctx)
                 except BaseException as exc:

@@ -70,3 +70,26 @@ def test_files_whole_ranged_head_and_conditional(server: str, files: Path) -> No
     assert outside.headers["content-range"] == f"bytes */{len(BIG)}"
     assert rewritten.status_code == 200
     assert rewritten.content == SMALL[::-1]
+
+
+@pytest.mark.parametrize("server", ["uvicorn-httptools", "granian-asgi", "granian-rsgi"])
+def test_files_deleted_after_the_response_are_sent_whole(server: str, files: Path) -> None:
+    # A background task or a dependency's teardown deletes a temporary copy once the
+    # response is sent; the server must not be left to open the file after that.
+    with (
+        serve(server, "serverapps.files:app") as base,
+        httpx.Client(base_url=f"http://{base}", timeout=10) as client,
+    ):
+        answers = [
+            (expected, client.get(f"/exports/{cleanup}/{name}", headers=headers))
+            for _ in range(8)
+            for cleanup in ("background", "teardown")
+            for name, expected, headers in (
+                ("small.bin", SMALL, {}),
+                ("big.bin", BIG, {}),
+                ("big.bin", BIG[100:200], {"range": "bytes=100-199"}),
+            )
+        ]
+    for expected, response in answers:
+        assert response.status_code in (200, 206), response.text
+        assert response.content == expected
