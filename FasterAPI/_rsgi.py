@@ -166,7 +166,11 @@ class WebSocketBridge:
             return {"type": "websocket.connect"}
         if self.transport is None or self.closed:
             return {"type": "websocket.disconnect", "code": 1006}
-        message = await self.transport.receive()
+        try:
+            message = await self.transport.receive()
+        except RuntimeError:  # Granian's RSGIProtocolClosed: the connection dropped
+            self.closed = True
+            return {"type": "websocket.disconnect", "code": 1006}
         kind = int(message.kind)
         if kind == 1:
             return {"type": "websocket.receive", "bytes": bytes(message.data), "text": None}
@@ -181,10 +185,15 @@ class WebSocketBridge:
             self.transport = await self.protocol.accept()
         elif kind == "websocket.send":
             text = message.get("text")
-            if text is not None:
-                await self.transport.send_str(text)
-            else:
-                await self.transport.send_bytes(bytes(message.get("bytes") or b""))
+            try:
+                if text is not None:
+                    await self.transport.send_str(text)
+                else:
+                    await self.transport.send_bytes(bytes(message.get("bytes") or b""))
+            except RuntimeError as exc:  # Granian's RSGIProtocolClosed
+                # As ASGI servers do: a send on a closed connection raises an OSError.
+                self.closed = True
+                raise ConnectionResetError("the websocket connection is closed") from exc
         elif kind == "websocket.close":
             self.closed = True
             # Before the handshake completes RSGI takes an HTTP status, not a close code.

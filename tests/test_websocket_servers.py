@@ -1,9 +1,12 @@
 """Websockets through real servers with a real client library (the websockets package)."""
 
 import json
+import socket
+import time
 
+import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from servers import SERVERS, serve
@@ -38,3 +41,40 @@ def test_websocket_server_unknown_path_is_refused(base):
     with pytest.raises(InvalidStatus):
         with connect(f"ws://{base}/nothing", open_timeout=5):
             pass
+
+
+@pytest.mark.parametrize("mode", ["receive", "send"])
+def test_websocket_server_client_dropping_the_connection_is_a_disconnect(base, mode, request):
+    # The client goes away without a close frame (a killed tab, a lost network): the
+    # handler sees WebSocketDisconnect, whether it was receiving or sending.
+    key = f"{mode}-{time.monotonic_ns()}"
+    with connect(f"ws://{base}/watch/{key}/{mode}", open_timeout=5) as ws:
+        if mode == "send":
+            assert ws.recv(timeout=5) == "tick"
+        ws.socket.shutdown(socket.SHUT_RDWR)
+        ws.socket.close()
+    deadline = time.monotonic() + 10
+    with httpx.Client(base_url=f"http://{base}", timeout=5) as client:
+        while (outcome := client.get(f"/outcome/{key}").json()) is None:
+            assert time.monotonic() < deadline, "the handler never learnt the client left"
+            time.sleep(0.05)
+    if mode == "send" and request.node.callspec.params["base"] == "granian-asgi":
+        # Granian's ASGI drops sends on a closed connection without a word: only a
+        # handler that also receives learns that the client left.
+        assert outcome == "still sending"
+    else:
+        assert outcome.startswith("disconnect "), outcome
+
+
+def test_websocket_server_handler_error_closes_the_connection(base):
+    # receive_text() on a binary frame raises: the connection is closed (1011 where the
+    # server can send a close code) and the server goes on serving.
+    with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
+        ws.send(b"\x00binary")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+    if info.value.rcvd is not None and info.value.rcvd.code != 1005:
+        assert info.value.rcvd.code == 1011
+    with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
+        ws.send("still serving")
+        assert ws.recv(timeout=5) == "still serving"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from FasterAPI import (
@@ -11,6 +12,7 @@ from FasterAPI import (
     Request,
     UploadFile,
     WebSocket,
+    WebSocketDisconnect,
     WebSocketException,
 )
 
@@ -52,3 +54,36 @@ async def stream_size(request: Request) -> int:
     async for chunk in request.stream():
         total += len(chunk)
     return total
+
+
+# How each watched connection ended, by key: what the handler saw when the client left.
+OUTCOMES: dict[str, str] = {}
+
+
+@app.websocket("/watch/{key}/{mode}")
+async def watch(websocket: WebSocket, key: str, mode: str) -> None:
+    await websocket.accept()
+    try:
+        if mode == "receive":
+            while True:
+                await websocket.receive_text()
+        for _ in range(200):  # mode == "send": a feed the client stops reading
+            await websocket.send_text("tick")
+            await asyncio.sleep(0.01)
+        OUTCOMES[key] = "still sending"
+    except WebSocketDisconnect as exc:
+        OUTCOMES[key] = f"disconnect {exc.code}"
+    except Exception as exc:
+        OUTCOMES[key] = f"error {type(exc).__name__}"
+        raise
+
+
+@app.get("/outcome/{key}")
+async def outcome(key: str) -> str | None:
+    return OUTCOMES.get(key)
+
+
+@app.websocket("/text-only")
+async def text_only(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_text(await websocket.receive_text())
