@@ -178,10 +178,16 @@ class _AppRun:
             self._ready.set()
 
     async def _receive(self) -> Message:
-        body = getattr(self.request, "_body", None)
-        if body is not None and not self._replayed:
-            self._replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if not self._replayed:
+            body = getattr(self.request, "_body", None)
+            if body is not None:
+                self._replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            if getattr(self.request, "_stream_consumed", False):
+                # The middleware streamed the body away: the app gets an empty one rather
+                # than waiting for more from the server, which has nothing left to send.
+                self._replayed = True
+                return {"type": "http.request", "body": b"", "more_body": False}
         return await self.receive()
 
     async def _send(self, message: Message) -> None:

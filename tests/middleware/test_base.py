@@ -1,5 +1,7 @@
 """BaseHTTPMiddleware (raw ASGI dispatch) and FunctionMiddleware (request, call_next)."""
 
+import threading
+
 import anyio
 import pytest
 
@@ -453,3 +455,26 @@ async def test_function_middleware_around_gzip_and_cors_keeps_chunks_flowing():
     assert headers[b"vary"] == b"Accept-Encoding, Origin"
     assert headers[b"x-wrapped"] == b"1"
     assert decoder.eof
+
+
+def test_function_middleware_that_streams_the_body_leaves_the_app_an_empty_one():
+    seen: list[int] = []
+
+    async def drain(request, call_next):
+        async for chunk in request.stream():
+            seen.append(len(chunk))
+        return await call_next(request)
+
+    app = make_app()
+    app.add_middleware(FunctionMiddleware, dispatch=drain)
+    answers: list[object] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(TestClient(app).post("/echo", content=b"hello body")),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=10)
+    assert answers, "the app waited for a body the middleware had already read"
+    assert sum(seen) == 10
+    assert answers[0].status_code == 200
+    assert answers[0].text == ""
