@@ -404,9 +404,24 @@ def _signature(call: Callable[..., Any]) -> inspect.Signature:
         raise RouteDefinitionError(f"Cannot resolve annotations of {call!r}: {exc}") from exc
 
 
+def _constrained(annotation: Any, extras: list[Any]) -> Any:
+    """``annotation`` with the ``msgspec.Meta`` constraints found beside the marker (kept
+    inside an Optional, where msgspec wants them)."""
+    metas = tuple(extra for extra in extras if isinstance(extra, msgspec.Meta))
+    if not metas:
+        return annotation
+    inner = _strip_optional(annotation)
+    parts = (inner, *metas)
+    constrained: Any = Annotated[parts]  # type: ignore[valid-type]
+    return constrained if inner is annotation else Optional[constrained]
+
+
 def _marker_of(parameter: inspect.Parameter) -> tuple[Any, Any]:
-    """(annotation without Annotated, the marker from Annotated or the default, or None)."""
+    """(annotation without the marker, the marker from Annotated or the default, or None).
+
+    ``msgspec.Meta`` constraints in the Annotated stay on the annotation."""
     annotation, extras = unwrap_annotated(parameter.annotation)
+    annotation = _constrained(annotation, extras)
     marker = next((e for e in extras if isinstance(e, (params.Param, params.Depends))), None)
     default = parameter.default
     if isinstance(default, (params.Param, params.Depends)):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from FasterAPI._patterns import as_written
+
 _AT = re.compile(r" - at `\$(.*)`$")
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`")
@@ -95,6 +97,6 @@ def from_message(message: str, prefix: list[Any], document: Any) -> dict[str, An
     return {
         "type": _error_type(text),
         "loc": [*prefix, *path],
-        "msg": text,
+        "msg": as_written(text),
         "input": _lookup(document, path),
     }

@@ -11,6 +11,8 @@ from typing import Any
 
 import msgspec
 
+from FasterAPI._patterns import end_anchored
+
 
 class _Unset:
     __slots__ = ()
@@ -90,6 +92,8 @@ class Param:
             "examples": self.examples,
         }
         given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        if self.pattern is not None:
+            given["pattern"] = end_anchored(self.pattern)
         if self.json_schema_extra:
             given["extra_json_schema"] = self.json_schema_extra
         return msgspec.Meta(**given) if given else None  # type: ignore[call-overload]

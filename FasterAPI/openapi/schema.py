@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from FasterAPI._patterns import restore_patterns
 from FasterAPI._type_parts import Composite, type_parts
 from FasterAPI.datastructures import UploadFile
 
@@ -114,6 +115,9 @@ class SchemaRegistry:
             while name in components:
                 name += "_"
             components[name] = schema
+        for _, placeholder, _, _ in pending:
+            restore_patterns(placeholder)
+        restore_patterns(components)
         return dict(sorted(components.items()))
 
 

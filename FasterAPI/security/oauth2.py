@@ -31,6 +31,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from FasterAPI._patterns import end_anchored
 from FasterAPI.exceptions import HTTPException
 from FasterAPI.params import Form
 from FasterAPI.request import Request
@@ -186,7 +187,7 @@ class OpenIdConnect(SecurityBase):
         return None
 
 
-_PasswordGrant = Annotated[str, msgspec.Meta(pattern="^password$")]
+_PasswordGrant = Annotated[str, msgspec.Meta(pattern=end_anchored("^password$"))]
 
 
 class OAuth2PasswordRequestForm:

@@ -223,3 +223,9 @@ def test_oauth2_authorization_code_bearer_and_openid_connect_read_tokens():
     assert local.get("/oidc", headers=headers).json() == "Bearer xyz"
     assert local.get("/code").status_code == 401
     assert local.get("/oidc").status_code == 401
+
+
+def test_oauth2_grant_type_with_a_trailing_newline_is_not_password():
+    data = {"username": "a", "password": "b", "grant_type": "password\n"}
+    assert client.post("/strict", data=data).status_code == 422
+    assert client.post("/token", data=data).status_code == 422
