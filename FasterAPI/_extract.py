@@ -19,7 +19,9 @@ def parse_query(query: bytes, sequences: Collection[str] = ()) -> dict[str, Any]
     values: dict[str, Any] = {}
     if not query:
         return values
-    for piece in query.decode("latin-1").split("&"):
+    # Raw bytes 0x80-0xFF (unescaped UTF-8, which some servers pass) read as UTF-8, like
+    # their percent-escapes; ASCII decodes the same either way.
+    for piece in query.decode("utf-8", "replace").split("&"):
         if not piece:
             continue
         name, _, value = piece.partition("=")

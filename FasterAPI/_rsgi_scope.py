@@ -56,6 +56,12 @@ def _ascii_headers(scope: RSGIScope) -> list[tuple[bytes, bytes]]:
     if len(dict(pairs)) != len(header_map):
         scope["headers"] = headers  # what the 400 (and any handler of it) may read
         raise unreadable_header(sorted(set(header_map.keys()) - {name for name, _ in pairs}))
+    if "host" not in header_map:
+        # HTTP/2 carries the host as the ":authority" pseudo-header, which Granian's RSGI
+        # scope gives apart; ASGI servers list it as "host".
+        authority = getattr(scope.rsgi, "authority", None)
+        if authority:
+            headers.append((b"host", authority.encode("latin-1")))
     return headers
 
 
@@ -85,7 +91,8 @@ _LAZY_KEYS: dict[str, Callable[[RSGIScope], Any]] = {
     "headers": _ascii_headers,
     "client": lambda scope: _address(scope.rsgi.client),
     "server": lambda scope: _address(scope.rsgi.server),
-    "query_string": lambda scope: scope.rsgi.query_string.encode("latin-1"),
+    # Granian decodes the query string as UTF-8 (raw bytes 0x80-0xFF included).
+    "query_string": lambda scope: scope.rsgi.query_string.encode("utf-8"),
     "raw_path": _raw_path,
     "scheme": lambda scope: scope.rsgi.scheme,
     "http_version": lambda scope: scope.rsgi.http_version,

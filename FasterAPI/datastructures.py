@@ -238,7 +238,7 @@ class QueryParams(MultiDict):
         self, query: str | bytes | Iterable[tuple[str, str]] | Mapping[str, str] = ""
     ) -> None:
         if isinstance(query, bytes):
-            query = query.decode("latin-1")
+            query = query.decode("utf-8", "replace")
         if isinstance(query, str):
             super().__init__(parse_qsl(query, keep_blank_values=True, separator="&"))
         else:
@@ -341,8 +341,13 @@ def _url_from_scope(scope: Mapping[str, Any]) -> str:
     url = f"{scheme}://{host}{url_path(scope)}"
     query = scope.get("query_string", b"")
     if query:
+        if not query.isascii():  # unescaped UTF-8 some servers pass: escaped in a URL
+            query = quote_from_bytes(query, safe=_VISIBLE_ASCII).encode("ascii")
         url += "?" + query.decode("latin-1")
     return url
+
+
+_VISIBLE_ASCII = "".join(map(chr, range(0x21, 0x7F)))
 
 
 # What a path segment may hold unencoded (RFC 3986 pchar less pct-encoded), and "/".

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import socket
 
+import httpx
 import pytest
 
 from servers import SERVERS, serve
@@ -208,3 +209,28 @@ def _handshake(base: str, headers: bytes) -> int:
         while b"\r\n\r\n" not in received and (data := sock.recv(65536)):
             received += data
     return int(received.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_raw_non_ascii_query_bytes_are_read_as_utf8_or_refused(server: str) -> None:
+    # A client that sends UTF-8 bytes unescaped in the query: uvicorn's parsers refuse
+    # the request line (400); Granian passes the bytes, which the app reads as UTF-8.
+    with serve(server, "serverapps.rawpath:app") as base:
+        status, _, body = request(base, "/query?key=€&plain=a%20b")
+    if server.startswith("uvicorn"):
+        assert status == 400
+    else:
+        assert status == 200, body
+        assert json.loads(body) == {"key": "€", "plain": "a b"}
+
+
+@pytest.mark.parametrize("server", ["granian-asgi", "granian-rsgi"])
+def test_http2_authority_is_the_host(server: str) -> None:
+    # HTTP/2 sends the host as the ":authority" pseudo-header; the app sees it as "host".
+    with (
+        serve(server, "serverapps.rawpath:app") as base,
+        httpx.Client(http1=False, http2=True, timeout=5) as client,
+    ):
+        answer = client.get(f"http://{base}/where")
+    assert answer.http_version == "HTTP/2"
+    assert answer.json() == {"host": base, "url": f"http://{base}/where"}

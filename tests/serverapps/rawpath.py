@@ -41,6 +41,14 @@ def build() -> Faster:
     async def cookie(session: str = Cookie("none")) -> str:
         return session
 
+    @app.get("/query")
+    async def query(request: Request) -> dict[str, str]:
+        return dict(request.query_params)
+
+    @app.get("/where")
+    async def where(request: Request) -> dict[str, str | None]:
+        return {"host": request.headers.get("host"), "url": str(request.url)}
+
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
         await websocket.accept()
