@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 T = TypeVar("T")
 
@@ -63,6 +64,10 @@ CONVERTERS: dict[str, Converter] = {
 }
 
 
+# RFC 3986 pchar besides the unreserved characters quote() always keeps.
+_SEGMENT_SAFE = ":@!$&'()*+,;="
+
+
 @dataclass(frozen=True)
 class PathTemplate:
     """A parsed route path such as ``/items/{item_id:int}``."""
@@ -82,7 +87,11 @@ class PathTemplate:
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
-            return self.params[name].to_string(values[name])
+            converter = self.params[name]
+            # A value is data, not URL syntax: "?", "#", "%", spaces and (except in a
+            # {name:path}) "/" are percent-encoded.
+            safe = _SEGMENT_SAFE + "/" if converter is CONVERTERS["path"] else _SEGMENT_SAFE
+            return quote(converter.to_string(values[name]), safe=safe)
 
         return _PARAM.sub(substitute, self.path)
 

@@ -26,6 +26,7 @@ from FasterAPI._tree import PathTemplate, parse_path
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
+from FasterAPI.datastructures import quote_path
 from FasterAPI.exceptions import RequestValidationError, WebSocketException
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
 from FasterAPI.response import (
@@ -619,7 +620,7 @@ class FasterRouter:
         for route in self.routes:
             if isinstance(route, Mount):
                 if route.name == name and set(path_params) == {"path"}:
-                    return f"{route.path}/{str(path_params['path']).lstrip('/')}"
+                    return f"{route.path}/{quote_path(str(path_params['path']).lstrip('/'))}"
                 finder = getattr(route.app, "url_path_for", None)
                 mount_prefix = f"{route.name}:" if route.name else ""
                 if finder is not None and (not mount_prefix or name.startswith(mount_prefix)):

@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from FasterAPI import Depends, Faster, FasterRouter, HTTPException, Request, WebSocket
+from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.testclient import TestClient
 
 
@@ -365,3 +366,25 @@ def test_app_root_path_setting_applies_behind_a_stripping_proxy():
         "url": "http://testserver/api/ping",
         "for": "http://testserver/api/ping",
     }
+
+
+def test_url_for_percent_encodes_path_parameter_values(tmp_path):
+    app = Faster()
+
+    @app.get("/items/{name}", name="item")
+    async def item(name: str, request: Request) -> dict:
+        return {"name": name, "url": str(request.url_for("item", name=name))}
+
+    @app.get("/files/{rest:path}", name="file")
+    async def file(rest: str) -> str:
+        return rest
+
+    app.mount("/static", StaticFiles(directory=tmp_path), name="static")
+    client = TestClient(app)
+    assert app.url_path_for("item", name="a b?c#d/e%") == "/items/a%20b%3Fc%23d%2Fe%25"
+    assert app.url_path_for("file", rest="x/y z?") == "/files/x/y%20z%3F"
+    assert app.url_path_for("static", path="/we ird?#.txt") == "/static/we%20ird%3F%23.txt"
+    # The URL built for a value leads back to the same value.
+    answer = client.get("/items/a%20b%3Fc%23d%25").json()
+    assert answer == {"name": "a b?c#d%", "url": "http://testserver/items/a%20b%3Fc%23d%25"}
+    assert client.get(app.url_path_for("file", rest="x/y z?")).json() == "x/y z?"
