@@ -196,6 +196,7 @@ class GZipMiddleware:
         if accept and scope["method"] != "HEAD":
             coding = self.choose(accept)
         responder = _Responder(send, coding, self.minimum_size, self._streams)
+        responder.request_headers = scope["headers"]
         await self.app(scope, receive, responder.send)
 
 
@@ -238,6 +239,22 @@ def _encoded_headers(headers: RawHeaders, coding: str, length: int | None) -> Ra
     return with_vary(out, _VARY)
 
 
+def _as_validated(message: Message, headers: RawHeaders, request: RawHeaders) -> Message:
+    """A 304 for the compressed copy the client holds: the ``ETag`` and ``Vary`` that copy
+    was sent with (RFC 9110 §15.4.5), not the uncompressed file's strong ETag.
+
+    The client holds a compressed copy when its ``If-None-Match`` names the weak form of
+    the ETag, which only compression produces here."""
+    etag = get_header(headers, b"etag")
+    if etag is None or not etag.startswith(b'"'):
+        return message
+    conditions = get_header(request, b"if-none-match")
+    if conditions is None or b"W/" + etag not in conditions:
+        return message
+    out = [(name, b"W/" + etag if name.lower() == b"etag" else value) for name, value in headers]
+    return {**message, "headers": with_vary(out, _VARY)}
+
+
 _PASS, _WAIT_START, _HOLD, _STREAM = range(4)
 
 
@@ -245,7 +262,16 @@ class _Responder:
     """The per-request ``send`` wrapper: holds ``http.response.start`` until the first body
     message shows whether the body is fixed (compress it whole) or streamed."""
 
-    __slots__ = ("coding", "factory", "minimum_size", "send_", "start", "state", "stream")
+    __slots__ = (
+        "coding",
+        "factory",
+        "minimum_size",
+        "request_headers",
+        "send_",
+        "start",
+        "state",
+        "stream",
+    )
 
     def __init__(
         self,
@@ -261,6 +287,7 @@ class _Responder:
         self.state = _WAIT_START
         self.start: Message | None = None
         self.stream: _Stream | None = None
+        self.request_headers: RawHeaders = []
 
     async def send(self, message: Message) -> None:
         state = self.state
@@ -284,6 +311,8 @@ class _Responder:
         headers: RawHeaders = message.get("headers") or []
         if not _eligible(message["status"], headers):
             self.state = _PASS
+            if message["status"] == 304:
+                message = _as_validated(message, headers, self.request_headers)
             await self.send_(message)
             return
         length = _declared_length(headers)

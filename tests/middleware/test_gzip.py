@@ -362,3 +362,30 @@ def test_gzip_optional_codings_are_offered_only_when_importable(monkeypatch):
     response, raw = raw_get(client, "/big", "br, zstd, gzip;q=0.5")
     assert response.headers["content-encoding"] == "gzip"
     assert gzip.decompress(raw) == BIG.encode()
+
+
+def test_gzip_304_for_a_compressed_copy_carries_its_etag_and_vary(tmp_path):
+    # The compressed 200 has a weak ETag and Vary; revalidating that copy must give a 304
+    # with the same validators, so caches can refresh what they stored.
+    from FasterAPI.staticfiles import StaticFiles
+
+    (tmp_path / "page.html").write_text("<p>" + "hello " * 400 + "</p>")
+    app = Faster()
+    app.mount("/static", StaticFiles(directory=tmp_path))
+    app.add_middleware(GZipMiddleware, minimum_size=100)
+    client = TestClient(app)
+    full = client.get("/static/page.html", headers={"accept-encoding": "gzip"})
+    assert full.headers["content-encoding"] == "gzip"
+    weak = full.headers["etag"]
+    assert weak.startswith('W/"')
+    again = client.get(
+        "/static/page.html", headers={"accept-encoding": "gzip", "if-none-match": weak}
+    )
+    assert again.status_code == 304
+    assert again.headers["etag"] == weak
+    assert "accept-encoding" in again.headers["vary"].lower()
+    # A client holding the uncompressed copy revalidates it with the strong ETag.
+    strong = weak[2:]
+    plain = client.get("/static/page.html", headers={"if-none-match": strong})
+    assert plain.status_code == 304
+    assert plain.headers["etag"] == strong
