@@ -117,7 +117,7 @@ async def list_items(
 async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser) -> Item:
     row = ItemRow(name=item.name, price=item.price, owner=user)
     session.add(row)
-    await session.flush()
+    await session.commit()  # announced only once it is stored
     created = to_item(row)
     await broadcast.publish(FEED, {"event": "created", "item": msgspec.to_builtins(created)})
     return created
@@ -157,6 +157,7 @@ async def delete_item(
     if row.owner != user:
         raise HTTPException(403, "Only the owner may delete an item")
     await session.delete(row)
+    await session.commit()
     await broadcast.publish(FEED, {"event": "deleted", "item": {"id": item_id}})
 
 
