@@ -18,6 +18,8 @@ from urllib.parse import (
 
 import anyio.to_thread
 
+from FasterAPI.exceptions import HTTPException
+
 RawHeaders = list[tuple[bytes, bytes]]
 
 _FORBIDDEN_HEADER_BYTES = ("\r", "\n", "\x00")
@@ -329,8 +331,10 @@ def _url_from_scope(scope: Mapping[str, Any]) -> str:
     host = None
     for name, value in scope["headers"]:
         if name == b"host":
+            if host is not None:
+                # RFC 9112 §3.2: which one would the links point at? (Cache poisoning.)
+                raise HTTPException(400, "More than one Host header")
             host = value.decode("latin-1")
-            break
     if host is None:
         if server is None:
             host = "localhost"

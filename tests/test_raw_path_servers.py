@@ -234,3 +234,18 @@ def test_http2_authority_is_the_host(server: str) -> None:
         answer = client.get(f"http://{base}/where")
     assert answer.http_version == "HTTP/2"
     assert answer.json() == {"host": base, "url": f"http://{base}/where"}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_two_host_headers_are_refused_where_a_url_is_built(server: str) -> None:
+    # RFC 9112 §3.2: a request with two Host lines is a 400. Links and redirects built
+    # from the wrong one would point a victim at an attacker's host.
+    second = b"Host: evil.example\r\n"
+    with serve(server, "serverapps.rawpath:app") as base:
+        link = request(base, "/where", headers=second)
+        redirect = request(base, "/items/x/", headers=second)
+        plain = request(base, "/plain", headers=second)
+    assert link[0] == 400
+    assert redirect[0] == 400
+    assert b"evil.example" not in link[2] + redirect[2]
+    assert plain[0] in (200, 400)  # a handler building no URL is served (h11 refuses)
