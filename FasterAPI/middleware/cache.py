@@ -3,38 +3,59 @@
     app.add_middleware(RedisCacheMiddleware, redis="redis://localhost:6379/0", ttl=30)
 
 Only ``methods`` (GET and HEAD) are cached; HEAD is answered from GET's entry but never
-fills it. The key hashes the method, scheme, host, path, query string and the request
-headers named in ``vary``. Responses say how they were served in ``X-Cache``:
+fills it. The key hashes the method, scheme, host (the first ``Host``, the one
+``request.url`` uses), path, query string and the request headers named in ``vary``.
+Responses say how they were served in ``X-Cache``:
 
-- ``HIT``: from Redis, with ``Age`` (seconds since stored). A request whose
-  ``If-None-Match`` matches the stored ``ETag`` gets a 304.
+- ``HIT``: from Redis, with ``Age`` (seconds since stored, plus the ``Age`` the app's
+  response had). A request whose ``If-None-Match`` matches the stored ``ETag`` gets a 304.
 - ``MISS``: from the app; stored if it qualifies (below).
 - ``BYPASS``: from the app without reading the cache, because the request carries
   ``Authorization`` or ``Cookie`` (unless ``cache_authenticated``) or ``Range``, asks
-  ``Cache-Control: no-cache`` (the fresh response is stored) or ``no-store``, or because
-  Redis is down, slower than ``timeout`` seconds, or returned a corrupt entry (the entry
-  is replaced). Redis errors are logged at most once a second and Redis is then left
-  alone for a second, so an outage costs requests nothing.
+  ``Cache-Control: no-cache`` (the fresh response is stored) or ``no-store``, or has more
+  than one ``Host`` line (RFC 9112 §3.2 makes it invalid: it is passed to the app as it
+  came, never stored nor served from the cache); or because Redis is down, slower than
+  ``timeout`` seconds, or returned a corrupt entry (the entry is replaced). Redis errors
+  are logged at most once a second and Redis is then left alone for a second, so an
+  outage costs requests nothing.
 
-A response is stored only when it is a 200 or 203 to a GET, sent as one body message of
-at most ``max_body_bytes`` (streams and server-sent events never are), without
-``Set-Cookie``, without ``Cache-Control: private``, ``no-store`` or ``no-cache``, and
-whose ``Vary`` names only headers listed in ``vary`` (``Vary: *`` never). Responses are
-never buffered: each message goes to the client as the app sends it, and a qualifying
-body is written to Redis (``ttl`` seconds, encoded with msgspec) after the client has it.
+A response is stored only when it is a 200 or 203 to a GET with a ``Content-Length`` of
+at most ``max_body_bytes``, sent as one body message (streams and server-sent events
+never are), without ``Set-Cookie``, without ``Cache-Control: private``, ``no-store`` or
+``no-cache``, whose ``Vary`` names only headers listed in ``vary`` (``Vary: *`` never),
+and that is still fresh: its ``s-maxage``, else ``max-age``, else ``Expires``, less its
+``Age``, caps the entry's ``ttl`` (``max-age=0`` is never stored). Responses are never
+buffered: each message goes to the client as the app sends it, and a qualifying body is
+written to Redis (encoded with msgspec) after the client has it.
+
+Credentials: a response is never stored when a security scheme of the framework (API
+key in a header, query or cookie, HTTP Basic/Bearer/Digest, OAuth2, OpenID Connect, JWT)
+looked for a credential while the app made it, sent or not, unless it says
+``Cache-Control: public`` or ``s-maxage`` (RFC 9111 §3.5): it may depend on who asked.
+Those aside, no request gets an entry made for a credential, and a request with one never
+gets the anonymous entry of a route that reads it. With ``cache_authenticated=True`` such a
+response is stored when the key tells the credentials apart: ``vary`` names its header
+(``authorization``, ``x-api-key``, or ``cookie`` for a cookie) or it came in the query.
+A credential read some other way (a plain ``Header()`` parameter) is not seen: call
+``FasterAPI.security.base.note_credential`` where it is read, or answer
+``Cache-Control: private``.
 
 Single-flight (stampede protection): when a GET misses, the request takes a short lock
 in Redis (``SET NX`` with an expiry of ``single_flight_timeout`` seconds) and runs the
 app; concurrent misses on the same key, on any worker or machine, wait for its entry
 (polling Redis every 5 to 50 ms) and answer ``HIT`` from it, so the app computes the
-response once. Waiting is bounded: a waiter runs the app itself once the lock is gone
-without an entry (the response did not qualify) or after ``single_flight_timeout``
-seconds, and at once when Redis fails. ``single_flight_timeout=None`` turns it off.
+response once. The lock is released as soon as the response shows it will not be
+stored (its start already does for a stream, an event stream, ``no-store`` or an error
+status), so the waiters run the app themselves at once instead of waiting for a stream
+to end. Waiting is bounded: a waiter runs the app itself once the lock is gone without
+an entry or after ``single_flight_timeout`` seconds, and at once when Redis fails.
+``single_flight_timeout=None`` turns it off.
 
 Place the cache outside middleware that makes responses differ per request (sessions,
 request ids) and add ``accept-encoding`` to ``vary`` when compression runs inside it.
-With ``cache_authenticated=True`` responses to credentialed requests are shared between
-users unless ``vary`` names ``authorization``/``cookie``.
+With ``cache_authenticated=True`` responses to requests with ``Authorization`` or
+``Cookie`` that no security scheme reads are shared between users unless ``vary`` names
+``authorization``/``cookie``.
 
 ``redis`` is a ``redis.asyncio.Redis`` client (yours to close) or a URL (the client is
 made on the first request, on the server's event loop, and closed at lifespan shutdown).
@@ -43,10 +64,9 @@ made on the first request, on the server's event loop, and closed at lifespan sh
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -55,7 +75,15 @@ import msgspec
 from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.middleware._asgi import RawHeaders, start_headers
+from FasterAPI.middleware._cache_policy import (
+    CACHEABLE_STATUS,
+    CacheRequest,
+    Storage,
+    etag_matches,
+    storage,
+)
 from FasterAPI.middleware._redis import RedisLink, RedisUnavailable, ThrottledLog, run_lifespan
+from FasterAPI.security.base import CREDENTIALS_READ
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -63,13 +91,10 @@ if TYPE_CHECKING:
 __all__ = ["RedisCacheMiddleware"]
 
 HIT, MISS, BYPASS = b"HIT", b"MISS", b"BYPASS"
-_CACHEABLE_STATUS = frozenset({200, 203})
-_NOT_STORED_RESPONSE = frozenset({b"private", b"no-store", b"no-cache"})
 _NOT_MODIFIED_HEADERS = frozenset(
     {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"}
 )
 _DROPPED_ON_STORE = frozenset({b"x-cache", b"age"})
-_ENTITY_TAG = re.compile(rb'(?:W/)?"[^"]*"')
 _FORMAT = "v1"
 # KEYS[1]: the lock; ARGV[1]: the holder's token. Deletes the lock only if still ours.
 _RELEASE_LUA = """
@@ -85,56 +110,11 @@ class Entry(msgspec.Struct, array_like=True):
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    stored_at: float  # time.time()
+    stored_at: float  # time.time() when stored, less the response's own Age
 
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Entry)
-
-
-def _tokens(value: bytes) -> set[bytes]:
-    """Lower-case directive names of a comma-separated header (``a=1, b`` -> a, b)."""
-    names = (part.split(b"=", 1)[0].strip().lower() for part in value.split(b","))
-    return {name for name in names if name}
-
-
-def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
-    """Weak comparison of ``If-None-Match`` (a list, or ``*``) with an ``ETag``."""
-    if if_none_match.strip() == b"*":
-        return True
-    ours = etag.strip().removeprefix(b"W/")
-    return any(tag.removeprefix(b"W/") == ours for tag in _ENTITY_TAG.findall(if_none_match))
-
-
-class _Request:
-    """What the cache needs from the request headers, gathered in one pass."""
-
-    __slots__ = ("cache_control", "credentials", "host", "if_none_match", "range", "vary")
-
-    def __init__(self, headers: RawHeaders, vary: frozenset[bytes]) -> None:
-        self.host = b""
-        self.credentials = self.range = False
-        self.cache_control: set[bytes] = set()
-        self.if_none_match: list[bytes] = []
-        self.vary: dict[bytes, list[bytes]] = {}
-        pragma = False
-        for name, value in headers:
-            if name == b"host":
-                self.host = value.lower()
-            elif name in (b"authorization", b"cookie"):
-                self.credentials = True
-            elif name == b"cache-control":
-                self.cache_control |= _tokens(value)
-            elif name == b"pragma":
-                pragma = pragma or b"no-cache" in _tokens(value)
-            elif name == b"if-none-match":
-                self.if_none_match.append(value)
-            elif name == b"range":
-                self.range = True
-            if name in vary:
-                self.vary.setdefault(name, []).append(value)
-        if pragma and not self.cache_control:
-            self.cache_control.add(b"no-cache")
 
 
 class RedisCacheMiddleware:
@@ -179,14 +159,13 @@ class RedisCacheMiddleware:
         self._log = ThrottledLog()
         self._release_script: Any = None
 
-    def cache_key(self, scope: Scope, request: _Request) -> str:
+    def cache_key(self, scope: Scope, request: CacheRequest) -> str:
         """The Redis key: method in clear (HEAD shares GET's), the rest hashed."""
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
         digest = hashlib.sha256()
-        host = request.host or str((scope.get("server") or ("",))[0]).encode("latin-1")
         parts = [
             scope.get("scheme", "http").encode(),
-            host,
+            request.url_host(scope),
             scope.get("root_path", "").encode("utf-8", "surrogateescape"),
             scope["path"].encode("utf-8", "surrogateescape"),
             scope.get("query_string", b""),
@@ -208,9 +187,10 @@ class RedisCacheMiddleware:
             else:
                 await self.app(scope, receive, send)
             return
-        request = _Request(scope["headers"], self._vary_set)
+        request = CacheRequest(scope["headers"], self._vary_set)
         if (
-            (request.credentials and not self.cache_authenticated)
+            request.hosts > 1
+            or (request.credentials and not self.cache_authenticated)
             or request.range
             or b"no-store" in request.cache_control
         ):
@@ -244,7 +224,7 @@ class RedisCacheMiddleware:
             if not isinstance(raw, bytes):
                 raise msgspec.DecodeError("Expected bytes (decode_responses must be off)")
             entry = _decoder.decode(raw)
-            if entry.status not in _CACHEABLE_STATUS:
+            if entry.status not in CACHEABLE_STATUS:
                 raise msgspec.ValidationError(f"status {entry.status}")
         except msgspec.DecodeError as exc:
             self._log.warning("Corrupt response cache entry %s: %s", key, exc)
@@ -257,7 +237,7 @@ class RedisCacheMiddleware:
         receive: Receive,
         send: Send,
         key: str,
-        request: _Request,
+        request: CacheRequest,
         wait: float,
     ) -> None:
         """A GET miss: run the app holding the key's lock, or wait for whoever holds it."""
@@ -277,12 +257,21 @@ class RedisCacheMiddleware:
             else:
                 await self.serve(scope, receive, send, MISS, key)
             return
+        released = False
+
+        async def release_early() -> None:
+            # Nothing will be stored: the waiters need not wait for the rest of the body.
+            nonlocal released
+            await self.release(lock, token)
+            released = True
+
         try:
-            await self.serve(scope, receive, send, MISS, key)
+            await self.serve(scope, receive, send, MISS, key, release_early)
         finally:
             # The entry is stored by now; waiters read it before they see the lock gone.
-            with anyio.CancelScope(shield=True):
-                await self.release(lock, token)
+            if not released:
+                with anyio.CancelScope(shield=True):
+                    await self.release(lock, token)
 
     async def wait_for_entry(self, key: str, lock: str, timeout: float) -> Entry | None:
         """The entry another request is computing, or None once waiting is pointless:
@@ -314,7 +303,7 @@ class RedisCacheMiddleware:
         except RedisUnavailable:
             pass  # it expires on its own
 
-    async def send_hit(self, scope: Scope, send: Send, entry: Entry, request: _Request) -> None:
+    async def send_hit(self, scope: Scope, send: Send, entry: Entry, request: CacheRequest) -> None:
         age = str(max(0, int(time.time() - entry.stored_at))).encode()
         marks = [(b"x-cache", HIT), (b"age", age)]
         etag = get_header(entry.headers, b"etag")
@@ -329,25 +318,42 @@ class RedisCacheMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     async def serve(
-        self, scope: Scope, receive: Receive, send: Send, outcome: bytes, key: str | None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        outcome: bytes,
+        key: str | None,
+        not_stored: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Run the app, marking its response with ``outcome``; store it under ``key`` if
-        it qualifies (never for HEAD, whose body is empty)."""
+        it qualifies (never for HEAD, whose body is empty). ``not_stored`` is awaited as
+        soon as a message shows that the response will not be stored."""
         collect = key is not None and scope["method"] == "GET"
+        seen: set[tuple[str, str]] | None = None
+        if collect:
+            # Security schemes add the credentials they read (copies of the scope share it).
+            seen = scope.get(CREDENTIALS_READ)
+            if seen is None:
+                seen = scope[CREDENTIALS_READ] = set()
         status = 0
+        how: Storage | None = None
         stored_headers: RawHeaders = []
         body: bytes | None = None
 
         async def mark(message: Message) -> None:
-            nonlocal collect, status, stored_headers, body
+            nonlocal collect, status, how, stored_headers, body, not_stored
             kind = message["type"]
             if kind == "http.response.start":
                 headers = start_headers(message)
-                if collect and self.response_qualifies(message["status"], headers):
-                    status = message["status"]
-                    stored_headers = [pair for pair in headers if pair[0] not in _DROPPED_ON_STORE]
-                else:
-                    collect = False
+                if collect:
+                    how = self.storage(message["status"], headers, seen)
+                    if how is None:
+                        collect = False
+                    else:
+                        status = message["status"]
+                        kept = [pair for pair in headers if pair[0] not in _DROPPED_ON_STORE]
+                        stored_headers = kept
                 headers.append((b"x-cache", outcome))
                 message = {**message, "headers": headers}
             elif collect:
@@ -356,33 +362,62 @@ class RedisCacheMiddleware:
                     kind != "http.response.body"
                     or body is not None
                     or message.get("more_body", False)
-                    or len(chunk) > self.max_body_bytes
+                    or how is None
+                    or len(chunk) != how.length
                 ):
                     collect = False
                 else:
                     body = bytes(chunk)
             await send(message)
+            if not collect and not_stored is not None:
+                callback, not_stored = not_stored, None
+                await callback()
 
         await self.app(scope, receive, mark)
-        if collect and key is not None and body is not None:
-            await self.store(key, Entry(status, stored_headers, body, time.time()))
+        if (
+            collect
+            and key is not None
+            and body is not None
+            and how is not None
+            and self.credentials_allow(seen, how)  # again: read after the start
+        ):
+            entry = Entry(status, stored_headers, body, time.time() - how.age)
+            await self.store(key, entry, how.ttl_ms)
 
-    def response_qualifies(self, status: int, headers: RawHeaders) -> bool:
-        if status not in _CACHEABLE_STATUS:
+    def storage(
+        self, status: int, headers: RawHeaders, seen: set[tuple[str, str]] | None
+    ) -> Storage | None:
+        """How the response may be stored (see ``_cache_policy.storage``), or None; also
+        None when it depends on credentials the key does not tell apart."""
+        how = storage(
+            status,
+            headers,
+            ttl_ms=self.ttl_ms,
+            max_body_bytes=self.max_body_bytes,
+            vary=self._vary_set,
+            now=time.time(),
+        )
+        if how is None or not self.credentials_allow(seen, how):
+            return None
+        return how
+
+    def credentials_allow(self, seen: set[tuple[str, str]] | None, how: Storage) -> bool:
+        """Whether a response that security schemes read ``seen`` credentials for may be
+        stored: none were read, it is ``public``, or (with ``cache_authenticated``) the key
+        holds each of them."""
+        if not seen or how.shared:
+            return True
+        if not self.cache_authenticated:
             return False
-        for name, value in headers:
-            name = name.lower()
-            if name == b"set-cookie":
-                return False
-            if name == b"cache-control" and _tokens(value) & _NOT_STORED_RESPONSE:
-                return False
-            if name == b"vary" and not _tokens(value) <= self._vary_set:
+        for location, name in seen:
+            header = b"cookie" if location == "cookie" else name.encode("latin-1")
+            if location != "query" and header not in self._vary_set:
                 return False
         return True
 
-    async def store(self, key: str, entry: Entry) -> None:
+    async def store(self, key: str, entry: Entry, ttl_ms: int) -> None:
         data = _encoder.encode(entry)
         try:
-            await self.link.call(lambda client: client.set(key, data, px=self.ttl_ms))
+            await self.link.call(lambda client: client.set(key, data, px=ttl_ms))
         except RedisUnavailable:
             pass  # logged by the link; the client already has its response

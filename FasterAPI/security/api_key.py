@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Literal
 
 from FasterAPI.request import Request
-from FasterAPI.security.base import SecurityBase, challenge, unauthorized
+from FasterAPI.security.base import SecurityBase, challenge, note_credential, unauthorized
 
 __all__ = ["APIKeyBase", "APIKeyCookie", "APIKeyHeader", "APIKeyQuery"]
 
@@ -50,6 +50,7 @@ class APIKeyBase(SecurityBase):
         raise NotImplementedError
 
     async def __call__(self, request: Request) -> str | None:
+        note_credential(request, self.location, self.name)  # also for a read() of one's own
         key = self.read(request)
         if key:
             return key
@@ -62,6 +63,7 @@ class APIKeyHeader(APIKeyBase):
     location = "header"
 
     def read(self, request: Request) -> str | None:
+        note_credential(request, "header", self.name)
         value: str | None = request.headers.get(self.name)
         return value.strip() if value else None
 
@@ -70,6 +72,7 @@ class APIKeyQuery(APIKeyBase):
     location = "query"
 
     def read(self, request: Request) -> str | None:
+        note_credential(request, "query", self.name)
         value: str | None = request.query_params.get(self.name)
         return value
 
@@ -78,4 +81,5 @@ class APIKeyCookie(APIKeyBase):
     location = "cookie"
 
     def read(self, request: Request) -> str | None:
+        note_credential(request, "cookie", self.name)
         return request.cookies.get(self.name)

@@ -12,6 +12,10 @@ Every security dependency (``OAuth2PasswordBearer``, ``HTTPBasic``, ``APIKeyHead
 Status codes follow RFC 9110 and RFC 6750: missing or unusable credentials give 401 with a
 ``WWW-Authenticate`` challenge; valid credentials without the needed scopes give 403 with
 ``error="insufficient_scope"`` and the scopes that were needed.
+
+Every scheme calls ``note_credential`` where it reads the request for its credential (sent
+or not), so that a shared response cache never hands the response to someone else; a
+custom scheme that reads the request itself calls it too.
 """
 
 from __future__ import annotations
@@ -22,19 +26,36 @@ from typing import TYPE_CHECKING, Any
 from FasterAPI.exceptions import HTTPException
 
 if TYPE_CHECKING:
+    from FasterAPI.request import HTTPConnection
     from FasterAPI.security.scopes import SecurityScopes
 
 __all__ = [
+    "CREDENTIALS_READ",
     "NOT_AUTHENTICATED",
     "SecurityBase",
     "bearer_challenge",
     "challenge",
     "forbidden",
+    "note_credential",
     "split_authorization",
     "unauthorized",
 ]
 
 NOT_AUTHENTICATED = "Not authenticated"
+
+CREDENTIALS_READ = "fasterapi.credentials_read"
+"""Scope key: a set of ``(location, name)`` pairs that code needing to know which credentials
+a response depends on (``RedisCacheMiddleware``) puts in the scope before calling the app.
+Copies of the scope (a mounted app's) share the set."""
+
+
+def note_credential(request: HTTPConnection, location: str, name: str) -> None:
+    """Record that the response to ``request`` depends on the credential read from
+    ``location`` (``"header"``, ``"query"`` or ``"cookie"``) under ``name``, whether the
+    request sent it or not; a no-op unless something asked (see ``CREDENTIALS_READ``)."""
+    seen: set[tuple[str, str]] | None = request.scope.get(CREDENTIALS_READ)
+    if seen is not None:
+        seen.add((location, name.lower() if location == "header" else name))
 
 
 def _check_param(name: str, value: str) -> None:

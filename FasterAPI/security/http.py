@@ -25,6 +25,7 @@ from FasterAPI.security.base import (
     SecurityBase,
     bearer_challenge,
     challenge,
+    note_credential,
     split_authorization,
     unauthorized,
 )
@@ -80,6 +81,7 @@ class HTTPBase(SecurityBase):
         self, request: Request, www_authenticate: str | None = None
     ) -> HTTPAuthorizationCredentials | None:
         """The credentials when the header uses this scheme; 401 (or None) otherwise."""
+        note_credential(request, "header", "authorization")
         scheme, credentials = split_authorization(request.headers.get("authorization"))
         if scheme.lower() == self.scheme and credentials:
             return HTTPAuthorizationCredentials(scheme, credentials)

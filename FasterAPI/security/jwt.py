@@ -49,6 +49,7 @@ from FasterAPI.security.base import (
     SecurityBase,
     bearer_challenge,
     challenge,
+    note_credential,
     split_authorization,
     unauthorized,
 )
@@ -176,6 +177,7 @@ class JWTBearer(SecurityBase):
     async def __call__(
         self, request: Request, security_scopes: SecurityScopes
     ) -> dict[str, Any] | None:
+        note_credential(request, "header", "authorization")
         scheme, token = split_authorization(request.headers.get("authorization"))
         failure: HTTPException
         if not scheme:

@@ -40,6 +40,7 @@ from FasterAPI.security.base import (
     NOT_AUTHENTICATED,
     SecurityBase,
     bearer_challenge,
+    note_credential,
     split_authorization,
     unauthorized,
 )
@@ -84,6 +85,7 @@ class OAuth2(SecurityBase):
         return unauthorized(bearer_challenge(self.realm, security_scopes), detail)
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> str | None:
+        note_credential(request, "header", "authorization")
         authorization: str | None = request.headers.get("authorization")
         if not authorization and self.auto_error:
             raise self._unauthorized(security_scopes)
@@ -92,6 +94,7 @@ class OAuth2(SecurityBase):
 
 class _BearerToken(OAuth2):
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> str | None:
+        note_credential(request, "header", "authorization")
         scheme, token = split_authorization(request.headers.get("authorization"))
         if scheme.lower() == "bearer" and token:
             return token
@@ -179,6 +182,7 @@ class OpenIdConnect(SecurityBase):
         self.realm = realm
 
     async def __call__(self, request: Request) -> str | None:
+        note_credential(request, "header", "authorization")
         authorization: str | None = request.headers.get("authorization")
         if authorization:
             return authorization

@@ -5,6 +5,7 @@ down, slow, restarted, corrupt entries) where every request must still be served
 import asyncio
 import logging
 import time
+from email.utils import formatdate
 
 import msgspec
 import pytest
@@ -48,6 +49,11 @@ def make_app():
         response = JSONResponse({"n": count()})
         response.set_cookie("a", "b")
         return response
+
+    @app.get("/event-stream")
+    async def event_stream():
+        count()
+        return Response(b"data: one\n\n", media_type="text/event-stream")
 
     @app.get("/big/{size}")
     async def big(size: int):
@@ -142,6 +148,82 @@ def test_cache_key_includes_query_host_and_vary_headers(redis_url):
     assert app.state.calls == 5
 
 
+def link_app():
+    app = Faster()
+    app.state.calls = 0
+
+    @app.get("/reset")
+    async def reset(request: Request):
+        app.state.calls += 1
+        return {"link": str(request.url_for("reset")), "url": str(request.url)}
+
+    return app
+
+
+@pytest.mark.parametrize("protocol", ["asgi", "rsgi"])
+def test_cache_request_with_two_host_lines_is_neither_stored_nor_served(
+    redis_url, redis_server, protocol
+):
+    # RFC 9112 §3.2: such a request is invalid. request.url takes the first Host line.
+    app = link_app()
+    app.add_middleware(RedisCacheMiddleware, redis=redis_url)
+    two_hosts = [("Host", "evil.example"), ("Host", "victim.com")]
+    with TestClient(app, interface=protocol) as client:
+        poisoned = client.get("/reset", headers=two_hosts)
+        assert poisoned.headers["x-cache"] == "BYPASS"
+        assert redis_server.command(b"DBSIZE") == b":0"
+        victim = client.get("/reset", headers={"Host": "victim.com"})
+        assert victim.headers["x-cache"] == "MISS"
+        assert victim.json() == {
+            "link": "http://victim.com/reset",
+            "url": "http://victim.com/reset",
+        }
+        assert client.get("/reset", headers={"Host": "victim.com"}).headers["x-cache"] == "HIT"
+        again = client.get("/reset", headers=two_hosts)  # not served victim.com's entry
+        assert again.headers["x-cache"] == "BYPASS"
+        assert again.json()["link"] == "http://evil.example/reset"
+    assert app.state.calls == 3
+
+
+def test_cache_key_without_host_uses_the_server_address_as_request_url_does(redis_url):
+    app = link_app()
+
+    async def run():
+        middleware = RedisCacheMiddleware(app, redis=redis_url)
+        answers = []
+        for port in (8000, 8001, 8000):
+            sent = []
+
+            async def send(message, sent=sent):
+                sent.append(message)
+
+            async def receive():
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            scope = {
+                "type": "http",
+                "http_version": "1.0",
+                "method": "GET",
+                "path": "/reset",
+                "raw_path": b"/reset",
+                "query_string": b"",
+                "headers": [],
+                "scheme": "http",
+                "server": ("10.0.0.1", port),
+            }
+            await middleware(scope, receive, send)
+            answers.append((dict(sent[0]["headers"])[b"x-cache"], sent[1]["body"]))
+        await middleware.link.aclose()
+        return answers
+
+    answers = asyncio.run(run())
+    assert answers == [
+        (b"MISS", b'{"link":"http://10.0.0.1:8000/reset","url":"http://10.0.0.1:8000/reset"}'),
+        (b"MISS", b'{"link":"http://10.0.0.1:8001/reset","url":"http://10.0.0.1:8001/reset"}'),
+        (b"HIT", b'{"link":"http://10.0.0.1:8000/reset","url":"http://10.0.0.1:8000/reset"}'),
+    ]
+
+
 def test_cache_head_is_served_from_get_entry_but_never_fills_it(redis_url):
     app, middleware = cached(redis_url)
     with TestClient(middleware) as client:
@@ -189,6 +271,15 @@ def test_cache_credentialed_requests_cached_when_allowed(redis_url):
         "/header/cache-control/private",
         "/header/cache-control/no-store",
         "/header/cache-control/public, no-cache",
+        "/header/cache-control/no-cache",
+        "/header/cache-control/max-age=0",
+        "/header/cache-control/public, max-age=0",
+        "/header/cache-control/s-maxage=0, max-age=60",
+        "/header/cache-control/max-age=soon",
+        "/header/expires/0",
+        "/header/expires/Thu, 01 Jan 1970 00:00:00 GMT",
+        "/header/age/61",
+        "/event-stream",
         "/header/vary/*",
         "/header/vary/accept-encoding",
         "/status/201",
@@ -219,6 +310,62 @@ def test_cache_responses_that_are_stored(redis_url, path):
     assert second.status_code == first.status_code
     assert second.content == first.content
     assert app.state.calls == 1
+
+
+def entry_ttl(redis_url):
+    sync = redis.Redis.from_url(redis_url)
+    try:
+        [key] = sync.keys("*")
+        return sync.pttl(key)
+    finally:
+        sync.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "longest"),
+    [
+        ("/header/cache-control/max-age=5", 5_000),
+        ('/header/cache-control/max-age="5"', 5_000),
+        ("/header/cache-control/max-age=600, max-age=5", 5_000),
+        ("/header/cache-control/s-maxage=5, max-age=600", 5_000),
+        ("/header/cache-control/public, max-age=600", 60_000),  # ttl is the longest
+        ("/header/age/50", 10_000),  # 50 of the ttl's 60 s already gone
+    ],
+)
+def test_cache_response_freshness_caps_the_entry_ttl(redis_url, path, longest):
+    _, middleware = cached(redis_url, ttl=60)
+    with TestClient(middleware) as client:
+        assert client.get(path).headers["x-cache"] == "MISS"
+        assert client.get(path).headers["x-cache"] == "HIT"
+    assert longest - 2_000 < entry_ttl(redis_url) <= longest
+
+
+def test_cache_expires_caps_the_entry_ttl(redis_url):
+    _, middleware = cached(redis_url, ttl=60)
+    path = "/header/expires/" + formatdate(time.time() + 10, usegmt=True)
+    with TestClient(middleware) as client:
+        client.get(path)
+        assert client.get(path).headers["x-cache"] == "HIT"
+    assert 7_000 < entry_ttl(redis_url) <= 10_000
+
+
+def test_cache_response_age_counts_in_the_hit_age(redis_url):
+    _, middleware = cached(redis_url, ttl=60)
+    with TestClient(middleware) as client:
+        assert client.get("/header/age/50").headers["age"] == "50"
+        hit = client.get("/header/age/50")
+    assert hit.headers["x-cache"] == "HIT"
+    assert 50 <= int(hit.headers["age"]) <= 51
+
+
+def test_cache_entry_expires_with_the_response_max_age(redis_url):
+    app, middleware = cached(redis_url, ttl=60)
+    with TestClient(middleware) as client:
+        assert client.get("/header/cache-control/max-age=1").headers["x-cache"] == "MISS"
+        assert client.get("/header/cache-control/max-age=1").headers["x-cache"] == "HIT"
+        time.sleep(1.1)
+        assert client.get("/header/cache-control/max-age=1").headers["x-cache"] == "MISS"
+    assert app.state.calls == 2
 
 
 def test_cache_streamed_response_passes_through_unbuffered(redis_url):

@@ -1,14 +1,20 @@
 """RedisCacheMiddleware single-flight on a real redis-server: concurrent misses on one key,
-across independent middleware instances (standing for workers), run the app once; waiting
-is bounded and Redis failures fall back to running the app."""
+across independent middleware instances (standing for workers), run the app once; a
+response that will not be stored (a stream) holds nobody back; waiting is bounded and
+Redis failures fall back to running the app."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
 import redis
 
+from FasterAPI import Faster
 from FasterAPI.middleware.cache import RedisCacheMiddleware
+from FasterAPI.response import JSONResponse, StreamingResponse
+from FasterAPI.sse import EventSourceResponse
+from FasterAPI.testclient import TestClient
 
 pytest_plugins = ["redis_server"]
 
@@ -101,9 +107,9 @@ def test_cache_single_flight_waits_at_most_its_timeout_for_a_stuck_holder(redis_
 
     async def scenario():
         nonlocal key
-        from FasterAPI.middleware.cache import _Request
+        from FasterAPI.middleware._cache_policy import CacheRequest
 
-        key = cache.cache_key(scope(), _Request(scope()["headers"], frozenset()))
+        key = cache.cache_key(scope(), CacheRequest(scope()["headers"], frozenset()))
         client.set(key + ":lock", "someone-else", px=10_000)  # a worker that died holding it
         started = time.monotonic()
         result = await get(cache)
@@ -143,3 +149,63 @@ def test_cache_single_flight_with_redis_down_runs_the_app_without_waiting(own_re
 def test_cache_single_flight_timeout_must_be_positive(redis_url):
     with pytest.raises(ValueError):
         RedisCacheMiddleware(SlowApp(), redis=redis_url, single_flight_timeout=0)
+
+
+STREAM_SECONDS = 1.5
+
+
+def streaming_app(kind):
+    """``GET /feed``: a first chunk at once, the last one ``STREAM_SECONDS`` later; the
+    time each request's stream started is recorded."""
+    app = Faster()
+    app.state.started = []
+
+    async def chunks():
+        app.state.started.append(time.monotonic())
+        yield "first\n"
+        await anyio.sleep(STREAM_SECONDS)
+        yield "last\n"
+
+    @app.get("/feed")
+    async def feed():
+        if kind == "server-sent events":
+            return EventSourceResponse(chunks())
+        return StreamingResponse(chunks(), media_type="text/plain")  # no Content-Length
+
+    return app
+
+
+@pytest.mark.parametrize("kind", ["server-sent events", "plain stream"])
+def test_cache_single_flight_does_not_hold_back_responses_it_will_not_store(redis_url, kind):
+    app = streaming_app(kind)
+    app.add_middleware(RedisCacheMiddleware, redis=redis_url, single_flight_timeout=5)
+    with TestClient(app) as client, ThreadPoolExecutor(4) as pool:
+        began = time.monotonic()
+        responses = list(pool.map(lambda _: client.get("/feed"), range(4)))
+        took = time.monotonic() - began
+    assert [response.status_code for response in responses] == [200] * 4
+    assert [response.headers["x-cache"] for response in responses] == ["MISS"] * 4
+    assert all("last" in response.text for response in responses)
+    # Every stream started at once, not after the lock holder's stream ended.
+    started = app.state.started
+    assert len(started) == 4
+    assert max(started) - min(started) < STREAM_SECONDS / 2
+    assert took < STREAM_SECONDS * 1.5
+
+
+def test_cache_single_flight_through_http_computes_a_stored_response_once(redis_url):
+    app = Faster()
+    app.state.calls = 0
+
+    @app.get("/report")
+    async def report():
+        app.state.calls += 1
+        await anyio.sleep(0.3)
+        return JSONResponse({"n": app.state.calls})
+
+    app.add_middleware(RedisCacheMiddleware, redis=redis_url)
+    with TestClient(app) as client, ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(lambda _: client.get("/report"), range(4)))
+    assert app.state.calls == 1
+    assert sorted(response.headers["x-cache"] for response in responses) == ["HIT"] * 3 + ["MISS"]
+    assert {response.text for response in responses} == {'{"n":1}'}

@@ -31,7 +31,8 @@ from FasterAPI._http_conditions import (
     parse_range,
 )
 from FasterAPI.datastructures import Headers, parse_cookie_header
-from FasterAPI.middleware.cache import RedisCacheMiddleware, _Request
+from FasterAPI.middleware._cache_policy import CacheRequest
+from FasterAPI.middleware.cache import RedisCacheMiddleware
 from FasterAPI.testclient import TestClient
 
 FUZZ = {
@@ -221,7 +222,7 @@ def cache_key(parts: dict[str, Any]) -> str:
         "headers": headers,
         "server": ("server.test", 80),
     }
-    return CACHE.cache_key(scope, _Request(headers, CACHE._vary_set))
+    return CACHE.cache_key(scope, CacheRequest(headers, CACHE._vary_set))
 
 
 def cache_identity(parts: dict[str, Any]) -> tuple:
