@@ -367,6 +367,8 @@ class Plan:
     body_fields: list[Field] = dataclasses.field(default_factory=list)
     dependencies: list[tuple[DependencySpec, Plan]] = dataclasses.field(default_factory=list)
     specials: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # The route's path parameters and their types (a dependency override is read with them).
+    path_types: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def walk(self) -> typing.Iterator[Plan]:
         yield self
@@ -478,7 +480,7 @@ def build_plan(
     path_types = path_types or {}
     path_names = frozenset(path_types)
     is_async, is_gen, is_async_gen = _callable_kind(call)
-    plan = Plan(call, owner, is_async, is_gen, is_async_gen)
+    plan = Plan(call, owner, is_async, is_gen, is_async_gen, path_types=path_types)
     by_source: dict[str, list[Field]] = {}
     # Parameter models build on this module's fields and readers, hence the late import.
     from FasterAPI._param_models import ParamModel, parameter_model, settle_extra_keys

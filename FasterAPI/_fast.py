@@ -26,7 +26,7 @@ def fast_answer_kind(output: OutputPlan, status_code: int) -> tuple[FastKind, tu
     if output.fast_json:
         return FastKind.JSON, JSON_CONTENT_TYPE
     plain = (
-        cls._render is Response._render
+        cls._render_body is Response._render_body
         and cls.__init__ is Response.__init__
         and cls.__call__ is Response.__call__
         and cls.media_type is not None

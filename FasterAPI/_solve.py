@@ -125,7 +125,7 @@ async def solve(plan: Plan, ctx: RequestContext, scopes: list[str]) -> dict[str,
             replacement = overrides.get(call)
             if replacement is not None:
                 call = replacement
-                sub_plan = ctx.app.override_plan(replacement)
+                sub_plan = ctx.app.override_plan(replacement, plan.path_types)
         chain = scopes + spec.scopes if spec.scopes else scopes
         key = (call, tuple(chain))
         if spec.use_cache and key in ctx.cache:
@@ -201,10 +201,14 @@ def _stack(ctx: RequestContext) -> AsyncExitStack:
     return ctx.stack
 
 
-def override_plan(cache: dict[Any, Plan], call: Any) -> Plan:
-    plan = cache.get(call)
+def override_plan(
+    cache: dict[Any, Plan], call: Any, path_types: dict[str, Any] | None = None
+) -> Plan:
+    """The plan of a dependency override, for a route with these path parameters."""
+    key = (call, tuple(sorted((path_types or {}).items(), key=lambda item: item[0])))
+    plan = cache.get(key)
     if plan is None:
-        plan = cache[call] = build_plan(call)
+        plan = cache[key] = build_plan(call, path_types=path_types)
     return plan
 
 

@@ -195,8 +195,10 @@ class Faster(FasterRouter):
             raise ValueError("on_event takes 'startup' or 'shutdown'")
         return self.on_startup if event == "startup" else self.on_shutdown
 
-    def override_plan(self, call: Callable[..., Any]) -> Plan:
-        return override_plan(self._override_plans, call)
+    def override_plan(
+        self, call: Callable[..., Any], path_types: dict[str, Any] | None = None
+    ) -> Plan:
+        return override_plan(self._override_plans, call, path_types)
 
     # -- ASGI ----------------------------------------------------------------------------
 

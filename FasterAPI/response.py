@@ -127,10 +127,23 @@ def content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
 
 
 class Response:
-    """A fixed body with a status and headers; subclass and override ``_render`` for new types."""
+    """A fixed body with a status and headers; for a new type, subclass and override
+    ``render`` (or ``_render``): it turns the content into the body's bytes."""
 
     media_type: str | None = None
     charset: str = "utf-8"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # PERF: the body comes from whichever of render/_render the nearest class defining
+        # one of them overrides, looked up once here rather than through render per call.
+        for klass in cls.__mro__:
+            if "render" in klass.__dict__ and klass is not Response:
+                cls._render_body = klass.__dict__["render"]
+                return
+            if "_render" in klass.__dict__:
+                cls._render_body = klass.__dict__["_render"]
+                return
 
     def __init__(
         self,
@@ -144,7 +157,7 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.background = background
-        self.body: bytes = self._render(content)
+        self.body: bytes = self._render_body(content)
         if status_allows_body(status_code):
             self.raw_headers = build_raw_headers(
                 headers, self.media_type, self.charset, len(self.body)
@@ -171,6 +184,8 @@ class Response:
 
     def render(self, content: Any) -> bytes:
         return self._render(content)
+
+    _render_body = _render
 
     @property
     def headers(self) -> MutableHeaders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -85,6 +86,17 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
     await response(scope, receive, tracking_send)
 
 
+def _default_status(response_class: type[Response]) -> int:
+    """The status a response class answers with by default (307 for a redirect)."""
+    try:
+        parameter = inspect.signature(response_class).parameters.get("status_code")
+    except (TypeError, ValueError):
+        return 200
+    if parameter is None or not isinstance(parameter.default, int):
+        return 200
+    return parameter.default
+
+
 def _streams(result: Any) -> bool:
     """Does the response produce its body while sending (stream, file), not beforehand?"""
     return isinstance(result, Response) and type(result).__call__ is not Response.__call__
@@ -138,10 +150,14 @@ class APIRoute:
         self.operation_id = operation_id
         self.include_in_schema = include_in_schema
         self.response_class = response_class
+        # Chosen for this route (not a router's default): an including router keeps it.
+        self.explicit_response_class = response_class is not JSONResponse
         self.openapi_extra = openapi_extra
         self.max_body_size = max_body_size
         self.response_model = resolve_response_model(response_model, endpoint)
-        self.status_code = status_code if status_code is not None else 200
+        self.status_code = (
+            status_code if status_code is not None else _default_status(response_class)
+        )
         self._declared_response_model = response_model
         self._declared_status = status_code
         self._model_options = (
@@ -177,10 +193,14 @@ class APIRoute:
     ) -> APIRoute:
         """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies."""
         response_class = self.response_class
-        if default_response_class is not None and response_class is JSONResponse:
+        if (
+            default_response_class is not None
+            and response_class is JSONResponse
+            and not self.explicit_response_class
+        ):
             response_class = default_response_class
         include, exclude, exclude_none = self._model_options
-        return APIRoute(
+        copy = APIRoute(
             prefix + self.path,
             self.endpoint,
             methods=sorted(self.methods),
@@ -203,6 +223,8 @@ class APIRoute:
             response_model_exclude_none=exclude_none,
             max_body_size=self.max_body_size,
         )
+        copy.explicit_response_class = self.explicit_response_class
+        return copy
 
     def new_context(
         self, app: Any, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any]
@@ -499,6 +521,7 @@ class FasterRouter:
             response_model_exclude_none=response_model_exclude_none,
             max_body_size=self.max_body_size if max_body_size is DEFAULT else max_body_size,
         )
+        route.explicit_response_class = response_class is not None
         self.routes.append(route)
         self._changed()
         return route

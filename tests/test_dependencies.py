@@ -362,3 +362,33 @@ def test_depends_without_callable_in_route_dependencies_is_rejected():
     app = Faster()
     with pytest.raises(TypeError):
         app.get("/x", dependencies=[Depends()])(lambda: None)
+
+
+def test_dependency_override_reads_the_route_path_parameters():
+    app = Faster()
+
+    def get_item(item_id: int) -> dict:
+        return {"real": item_id}
+
+    @app.get("/items/{item_id}")
+    async def item(value: dict = Depends(get_item)) -> dict:
+        return value
+
+    @app.get("/users/{user_id}/items/{item_id}")
+    async def user_item(user_id: str, value: dict = Depends(get_item)) -> dict:
+        return {"user": user_id, **value}
+
+    client = TestClient(app)
+    app.dependency_overrides[get_item] = lambda item_id: {"fake": item_id}
+    # An unannotated path parameter is the text of the path segment, as for a handler.
+    assert client.get("/items/3").json() == {"fake": "3"}
+    assert client.get("/users/u/items/4").json() == {"user": "u", "fake": "4"}
+
+    def typed_override(item_id: int, q: int = 0) -> dict:
+        return {"fake": item_id, "q": q}
+
+    app.dependency_overrides[get_item] = typed_override
+    assert client.get("/items/5?q=2").json() == {"fake": 5, "q": 2}
+    assert client.get("/items/5?q=x").status_code == 422
+    app.dependency_overrides.clear()
+    assert client.get("/items/6").json() == {"real": 6}

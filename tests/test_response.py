@@ -1,6 +1,7 @@
 """Response classes on the wire, including every example of the "Custom Response Classes" page."""
 
 import datetime
+import json
 
 import anyio
 import msgpack
@@ -291,3 +292,65 @@ def test_response_background_runs_after_send():
 def test_response_media_type_with_newline_is_refused():
     with pytest.raises(ValueError):
         Response("x", media_type="text/plain\r\nx-injected: 1")
+
+
+def test_response_subclass_overriding_render_is_used():
+    class IndentedJSON(Response):
+        media_type = "application/json"
+
+        def render(self, content):
+            return json.dumps(content, indent=2).encode()
+
+    class Shouting(PlainTextResponse):
+        def render(self, content):
+            return content.upper().encode()
+
+    class Bracketed(JSONResponse):
+        def render(self, content):
+            return b"[" + super().render(content) + b"]"
+
+    app = Faster()
+
+    @app.get("/indented", response_class=IndentedJSON)
+    async def indented():
+        return {"a": 1}
+
+    @app.get("/returned")
+    async def returned():
+        return IndentedJSON({"a": 1})
+
+    @app.get("/shout", response_class=Shouting)
+    async def shout():
+        return "hello"
+
+    @app.get("/bracketed", response_class=Bracketed)
+    async def bracketed():
+        return {"a": 1}
+
+    client = TestClient(app)
+    for path in ("/indented", "/returned"):
+        answer = client.get(path)
+        assert answer.text == '{\n  "a": 1\n}'
+        assert answer.headers["content-length"] == str(len(answer.content))
+    assert client.get("/shout").text == "HELLO"
+    assert client.get("/bracketed").text == '[{"a":1}]'
+
+
+def test_redirect_response_class_answers_307_by_default():
+    app = Faster()
+
+    @app.get("/go", response_class=RedirectResponse)
+    async def go():
+        return "https://example.com/next"
+
+    @app.get("/moved", response_class=RedirectResponse, status_code=301)
+    async def moved():
+        return "https://example.com/new"
+
+    client = TestClient(app, follow_redirects=False)
+    answer = client.get("/go")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "https://example.com/next"
+    assert client.get("/moved").status_code == 301
+    responses = client.get("/openapi.json").json()["paths"]["/go"]["get"]["responses"]
+    assert "307" in responses and "200" not in responses

@@ -388,3 +388,38 @@ def test_url_for_percent_encodes_path_parameter_values(tmp_path):
     answer = client.get("/items/a%20b%3Fc%23d%25").json()
     assert answer == {"name": "a b?c#d%", "url": "http://testserver/items/a%20b%3Fc%23d%25"}
     assert client.get(app.url_path_for("file", rest="x/y z?")).json() == "x/y z?"
+
+
+def test_include_router_keeps_a_route_s_own_response_class():
+    from FasterAPI import HTMLResponse, JSONResponse
+
+    router = FasterRouter(default_response_class=HTMLResponse)
+
+    @router.get("/data", response_class=JSONResponse)
+    async def data():
+        return {"a": 1}
+
+    @router.get("/page")
+    async def page():
+        return "<p>hi</p>"
+
+    plain = FasterRouter()
+
+    @plain.get("/json", response_class=JSONResponse)
+    async def json_route():
+        return {"b": 2}
+
+    @plain.get("/default")
+    async def default():
+        return "<b>x</b>"
+
+    app = Faster(default_response_class=HTMLResponse)
+    app.include_router(router)
+    app.include_router(plain, prefix="/plain")
+    client = TestClient(app)
+    assert client.get("/data").json() == {"a": 1}
+    assert client.get("/page").headers["content-type"].startswith("text/html")
+    assert client.get("/plain/json").json() == {"b": 2}
+    default_answer = client.get("/plain/default")
+    assert default_answer.headers["content-type"].startswith("text/html")
+    assert default_answer.text == "<b>x</b>"
