@@ -254,12 +254,10 @@ def tidy_imports(text: str) -> str:
             replaced_by_msgspec = True
         else:
             delete_statement(edits, node)
-    if need_msgspec and not replaced_by_msgspec:
-        _add_import(edits, tree, "import msgspec", standard=False)
+    standard: list[str] = []
+    others: list[str] = []
     if "SimpleNamespace" in used and "SimpleNamespace" not in bound:
-        _add_import(edits, tree, "from types import SimpleNamespace", standard=True)
-    if "jsonable_encoder" in used and "jsonable_encoder" not in bound:
-        _add_import(edits, tree, "from FasterAPI.encoders import jsonable_encoder", standard=False)
+        standard.append("from types import SimpleNamespace")
     if need_annotated:
         typing_import = next(
             (
@@ -275,16 +273,25 @@ def tidy_imports(text: str) -> str:
         if typing_import is not None:
             edits.insert(source.start(typing_import.names[0]), "Annotated, ")
         else:
-            _add_import(edits, tree, "from typing import Annotated", standard=True)
+            standard.append("from typing import Annotated")
+    if need_msgspec and not replaced_by_msgspec:
+        others.append("import msgspec")
+    if "jsonable_encoder" in used and "jsonable_encoder" not in bound:
+        others.append("from FasterAPI.encoders import jsonable_encoder")
+    if standard:
+        _add_import(edits, tree, standard, standard=True)
+    if others:
+        _add_import(edits, tree, others, standard=False)
     return edits.render() if edits.items else text
 
 
-def _add_import(edits: Edits, tree: ast.Module, line: str, standard: bool) -> None:
-    """Add an import line among the module's top-level imports: a standard library one
-    after the leading standard library imports, another before the first import that is
-    not from the standard library (after every import when there is none)."""
+def _add_import(edits: Edits, tree: ast.Module, lines: list[str], standard: bool) -> None:
+    """Add import lines among the module's top-level imports: standard library ones after
+    the leading standard library imports, others before the first import that is not from
+    the standard library (after every import when there is none)."""
     source = edits.source
     newline = "\r\n" if "\r\n" in source.text else "\n"
+    line = newline.join(lines)
     imports = [
         node
         for node in tree.body
@@ -300,8 +307,9 @@ def _add_import(edits: Edits, tree: ast.Module, line: str, standard: bool) -> No
         if before:
             end = source.line_end(before[-1].end_lineno or before[-1].lineno)
             edits.insert(end, newline + line)
-        else:
-            edits.insert(source.line_starts[imports[0].lineno], line + newline)
+        else:  # a standard library block of its own, above the others
+            gap = newline if standard and others else ""
+            edits.insert(source.line_starts[imports[0].lineno], line + newline + gap)
         return
     last = None
     for node in tree.body:

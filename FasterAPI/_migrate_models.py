@@ -247,7 +247,8 @@ def _flag_validators(ctx: Context, function: ast.FunctionDef | ast.AsyncFunction
 
 
 def flag_pydantic_leftovers(ctx: Context) -> None:
-    """A TODO at the first use of each Pydantic name still needed after the rewrite."""
+    """A TODO at the first use of each Pydantic name still needed after the rewrite
+    (outside pydantic-settings classes, which keep Pydantic on purpose)."""
     seen: set[str] = set()
     for node in ast.walk(ctx.tree):
         if not isinstance(node, (ast.Name, ast.Attribute)) or node in ctx.handled:
@@ -256,11 +257,22 @@ def flag_pydantic_leftovers(ctx: Context) -> None:
         if isinstance(parent, ast.Attribute) and parent.value is node:
             continue
         name = pydantic_name(ctx.bindings, node)
-        if name is None or name in seen:
+        if name is None or name in seen or _in_settings_class(ctx, node):
             continue
         seen.add(name)
         if name == "Field":
-            hint = "Field outside a converted model: use Query()/Body() or msgspec.Meta"
+            hint = "Field outside a converted model still needs pydantic (or Query()/Body())"
         else:
             hint = f"pydantic's {name} is still used: replace it or keep pydantic installed"
         ctx.todo(node, hint)
+
+
+def _in_settings_class(ctx: Context, node: ast.AST) -> bool:
+    parent = ctx.source.parents.get(node)
+    while parent is not None:
+        if isinstance(parent, ast.ClassDef):
+            origins = (ctx.bindings.qualname(base) or "" for base in parent.bases)
+            if any(origin.partition(".")[0] == "pydantic_settings" for origin in origins):
+                return True
+        parent = ctx.source.parents.get(parent)
+    return False

@@ -864,6 +864,33 @@ def test_migrate_models_fields_config_and_methods(tmp_path, capsys):
     )
 
 
+def test_migrate_leaves_pydantic_settings_classes_to_pydantic(tmp_path, capsys):
+    settings = textwrap.dedent(
+        """
+        from pydantic import BaseModel, Field
+        from pydantic_settings import BaseSettings
+
+
+        class Settings(BaseSettings):
+            name: str = Field("svc", description="service name")
+
+
+        class Limits(BaseModel):
+            size: int = Field(10, le=100)
+        """
+    ).lstrip()
+    (tmp_path / "config.py").write_text(settings)
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "config.py").read_text()
+    assert text.startswith(
+        "from typing import Annotated\n\nimport msgspec\nfrom pydantic import Field\n"
+    )
+    assert '    name: str = Field("svc", description="service name")\n' in text
+    assert "    size: Annotated[int, msgspec.Meta(le=100)] = 10\n" in text
+    check_in_subprocess(tmp_path, "import config; assert config.Settings().name == 'svc'")
+
+
 def test_migrate_is_idempotent(tmp_path, capsys):
     write_tree(tmp_path, {"people.py": MODELS})
     migrate(capsys, tmp_path)
