@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from FasterAPI._migrate_source import Bindings, Context, Part, dotted
+from FasterAPI._migrate_source import Bindings, Context, Part, delete_items, dotted
 
 _CONSTRAINTS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
 _META = {  # Field() options -> msgspec.Meta ones
@@ -130,7 +130,7 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
     inner_field = _annotated_field(ctx, annotation)
     if inner_field is not None:
         spec = _read_field(ctx, inner_field)
-        edits.replace_node(inner_field, f"msgspec.Meta({_meta_args(spec)})")
+        _replace_annotated_field(ctx, annotation, inner_field, spec)
         parts = _value_parts(ctx, spec)
         if parts is not None and value is None:
             text = source.text
@@ -141,7 +141,7 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
         _report_left(ctx, statement, spec)
         return
     if not _is_field(ctx, value):
-        if value is not None and _is_mutableliteral(value):
+        if value is not None and _is_mutable_literal(value):
             edits.replace_node(value, *_factory_parts(ctx, value))
         return
     assert isinstance(value, ast.Call)
@@ -158,6 +158,28 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
     else:
         edits.replace_node(value, *parts)
     _report_left(ctx, statement, spec)
+
+
+def _replace_annotated_field(
+    ctx: Context, annotation: ast.expr, call: ast.Call, spec: _FieldSpec
+) -> None:
+    """``Annotated[T, Field(...)]``: the Field becomes ``msgspec.Meta``; for ``T`` an
+    ``Optional[X]``, constraints go on ``X`` (msgspec cannot check ``gt`` on a union)."""
+    source, edits = ctx.source, ctx.edits
+    assert isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple)
+    elements = annotation.slice.elts
+    member = None
+    if any(key in _CONSTRAINTS for key, _ in spec.meta):
+        member = _optional_member(ctx, elements[0])
+    if member is None:
+        edits.replace_node(call, f"msgspec.Meta({_meta_args(spec)})")
+        return
+    edits.insert(source.start(member), "Annotated[")
+    edits.insert(source.end(member), f", msgspec.Meta({_meta_args(spec)})]")
+    if len(elements) > 2:
+        delete_items(edits, elements, {call})
+    else:  # Annotated[T] alone is not valid: T is the whole annotation
+        edits.replace_node(annotation, source.span(elements[0]))
 
 
 def _report_left(ctx: Context, statement: ast.stmt, spec: _FieldSpec) -> None:
@@ -179,14 +201,14 @@ def _value_parts(ctx: Context, spec: _FieldSpec) -> list[Part] | None:
     if spec.alias is None and spec.factory is None:
         if spec.required or spec.default is None:
             return None
-        if _is_mutableliteral(spec.default):
+        if _is_mutable_literal(spec.default):
             return _factory_parts(ctx, spec.default)
         return [source.span(spec.default)]
     parts: list[Part] = ["msgspec.field("]
     if spec.factory is not None:
         parts += ["default_factory=", source.span(spec.factory)]
     elif not spec.required and spec.default is not None:
-        if _is_mutableliteral(spec.default):
+        if _is_mutable_literal(spec.default):
             parts += ["default_factory=lambda: ", source.span(spec.default)]
         else:
             parts += ["default=", source.span(spec.default)]
@@ -233,7 +255,7 @@ def _is_classvar(annotation: ast.expr) -> bool:
     return bool(parts) and parts[-1] == "ClassVar"  # type: ignore[index]
 
 
-def _is_mutableliteral(node: ast.AST | None) -> bool:
+def _is_mutable_literal(node: ast.AST | None) -> bool:
     if isinstance(node, (ast.List, ast.Set)):
         return bool(node.elts)
     if isinstance(node, ast.Dict):

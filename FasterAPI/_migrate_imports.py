@@ -276,6 +276,8 @@ def tidy_imports(text: str) -> str:
             standard.append("from typing import Annotated")
     if need_msgspec and not replaced_by_msgspec:
         others.append("import msgspec")
+    if "FasterAPI" in used and "FasterAPI" not in bound:  # beside a module left unmapped
+        others.append("import FasterAPI")
     if "jsonable_encoder" in used and "jsonable_encoder" not in bound:
         others.append("from FasterAPI.encoders import jsonable_encoder")
     if standard:

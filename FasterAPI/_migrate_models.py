@@ -152,7 +152,7 @@ def _convert_class(ctx: Context, node: ast.ClassDef) -> None:
         if len(removed) == len(node.body) and statement is removed[0]:
             edits.replace_node(statement, "pass")
         else:
-            delete_statement(edits, statement)
+            delete_statement(edits, statement, removed)
     if config.left:
         ctx.todo(
             node,

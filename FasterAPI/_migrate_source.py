@@ -222,9 +222,10 @@ def delete_items(edits: Edits, items: Sequence[ast.AST], dropped: set[ast.AST]) 
         index = run_end + 1
 
 
-def delete_statement(edits: Edits, node: ast.stmt) -> None:
+def delete_statement(edits: Edits, node: ast.stmt, removed: Iterable[ast.stmt] = ()) -> None:
     """Remove a statement: its whole lines when it stands alone, else ``pass`` in its place.
-    A blank line left doubled, or leading or ending its block, goes with it."""
+    A blank line left doubled, or leading or ending its block, goes with it; ``removed``
+    are the statements of the block removed with it."""
     source = edits.source
     parent = source.parents.get(node)
     block = next(
@@ -244,14 +245,22 @@ def delete_statement(edits: Edits, node: ast.stmt) -> None:
         edits.replace(start, end, "pass")
         return
     lines = source.line_count
-    blank_before = first > 1 and not source.line_text(first - 1).strip()
-    blank_after = last < lines and not source.line_text(last + 1).strip()
-    leads = node is block[0]
-    ends = node is block[-1]
-    if blank_after and (blank_before or leads):
-        last += 1
-    elif blank_before and (ends or last == lines):
+
+    def blank(lineno: int) -> bool:  # and not already removed with a neighbour
+        offset = source.line_starts[lineno]
+        taken = any(e.start <= offset < e.end for e in edits.items)
+        return not taken and not source.line_text(lineno).strip()
+
+    blank_before = first > 1 and blank(first - 1)
+    blank_after = last < lines and blank(last + 1)
+    gone = {id(statement) for statement in removed} | {id(node)}
+    position = block.index(node)
+    leads = all(id(statement) in gone for statement in block[:position])
+    ends = all(id(statement) in gone for statement in block[position:])
+    if blank_before and (ends or last == lines):
         first -= 1
+    elif blank_after and (blank_before or leads):
+        last += 1
     stop = source.line_starts[last + 1] if last + 1 < len(source.line_starts) else len(source.text)
     edits.replace(source.line_starts[first], stop)
 

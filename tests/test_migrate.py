@@ -686,6 +686,7 @@ MODELS = r"""
         user_name: str = Field(alias="userName")
         email: EmailStr
         age: Annotated[int, Field(ge=0, le=150)] = 30
+        bonus: Annotated[Optional[int], Field(gt=0)] = None
         score: Optional[int] = Field(None, ge=0, le=10)
         rank: Union[int, None] = Field(default=None, lt=100)
         level: int | None = Field(None, gt=0)
@@ -782,6 +783,7 @@ def test_migrate_models_fields_config_and_methods(tmp_path, capsys):
         "class Person(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):",
         '    user_name: str = msgspec.field(name="userName")',
         "    age: Annotated[int, msgspec.Meta(ge=0, le=150)] = 30",
+        "    bonus: Optional[Annotated[int, msgspec.Meta(gt=0)]] = None",
         "    score: Optional[Annotated[int, msgspec.Meta(ge=0, le=10)]] = None",
         "    rank: Union[Annotated[int, msgspec.Meta(lt=100)], None] = None",
         "    level: Annotated[int, msgspec.Meta(gt=0)] | None = None",
@@ -844,6 +846,7 @@ def test_migrate_models_fields_config_and_methods(tmp_path, capsys):
             {**bob, "email": "not-an-address"},
             {**bob, "badge": 0},
             {**bob, "age": 151},
+            {**bob, "bonus": 0},
             {**bob, "score": 11},
             {**bob, "rank": 100},
             {**bob, "level": 0},
