@@ -52,6 +52,7 @@ from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.websocket import WebSocket, WebSocketState
 
 if TYPE_CHECKING:
+    from FasterAPI import status
     from FasterAPI._file import FileResponse
     from FasterAPI.broadcast import Broadcast
     from FasterAPI.middleware.base import BaseHTTPMiddleware
@@ -76,14 +77,17 @@ _LAZY = {
     "SubInterpreterPool": "FasterAPI.offload",
     "run_in_subinterpreter": "FasterAPI.offload",
 }
+_SUBMODULES = frozenset({"status"})
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'FasterAPI' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)
 
 
@@ -144,4 +148,5 @@ __all__ = [
     "__version__",
     "run_in_subinterpreter",
     "run_in_threadpool",
+    "status",
 ]

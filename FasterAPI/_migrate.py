@@ -1,107 +1,166 @@
-"""``fasterapi migrate-from-fastapi PATH``: rewrite FastAPI imports and names to FasterAPI.
+"""``fasterapi migrate-from-fastapi PATH``: rewrite a FastAPI project for FasterAPI.
 
-Covers what most projects use: ``FastAPI`` -> ``Faster``, ``APIRouter`` -> ``FasterRouter``,
-``fastapi.*``/``starlette.*`` modules to their FasterAPI counterparts, and Pydantic
-``BaseModel`` classes to ``msgspec.Struct``. Anything it cannot translate is left as is.
+Each Python file under PATH is parsed with ``ast`` and edited in place, code only
+(strings and comments stay as they are):
+
+- imports of ``fastapi`` and ``starlette`` modules point at their FasterAPI counterparts
+  (the table is ``FasterAPI._migrate_modules``), ``FastAPI`` becomes ``Faster`` and
+  ``APIRouter`` ``FasterRouter`` (``FasterAPI._migrate_imports``);
+- Pydantic models become ``msgspec.Struct`` classes (``FasterAPI._migrate_models``), their
+  ``Field(...)`` constraints ``msgspec.Meta`` ones (``FasterAPI._migrate_fields``);
+- model methods (``.dict()``, ``Model.model_validate(d)``...) become msgspec calls, and
+  keyword arguments FasterAPI does not take are removed (``FasterAPI._migrate_calls``).
+
+``FasterAPI._migrate_source`` turns all of it into text edits.
+
+What cannot be translated is kept or listed in a ``# TODO(fasterapi-migrate): ...``
+comment and reported as ``file:line: what to do``. Virtual environments
+(any directory holding ``pyvenv.cfg``), ``site-packages``, ``node_modules``,
+``__pycache__`` and hidden directories are skipped; a file that is not valid Python is
+reported and left alone.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
-import re
-from collections.abc import Iterator
+import io
+import os
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-_MODULES = {
-    "fastapi.responses": "FasterAPI.response",
-    "starlette.responses": "FasterAPI.response",
-    "fastapi.testclient": "FasterAPI.testclient",
-    "starlette.testclient": "FasterAPI.testclient",
-    "fastapi.staticfiles": "FasterAPI.staticfiles",
-    "starlette.staticfiles": "FasterAPI.staticfiles",
-    "fastapi.security": "FasterAPI.security",
-    "fastapi.middleware.cors": "FasterAPI.middleware.cors",
-    "starlette.middleware.cors": "FasterAPI.middleware.cors",
-    "fastapi.middleware.gzip": "FasterAPI.middleware.gzip",
-    "fastapi.templating": "FasterAPI.templating",
-    "fastapi.websockets": "FasterAPI.websocket",
-    "starlette.websockets": "FasterAPI.websocket",
-    "fastapi.background": "FasterAPI.background",
-    "starlette.background": "FasterAPI.background",
-    "fastapi.concurrency": "FasterAPI.concurrency",
-    "starlette.concurrency": "FasterAPI.concurrency",
-    "starlette.requests": "FasterAPI.request",
-    "starlette.datastructures": "FasterAPI.datastructures",
-    "fastapi.exceptions": "FasterAPI.exceptions",
-    "starlette.exceptions": "FasterAPI.exceptions",
-    "fastapi": "FasterAPI",
-}
-_NAMES = {"FastAPI": "Faster", "APIRouter": "FasterRouter"}
-_FROM_IMPORT = re.compile(r"^(\s*)from\s+([\w.]+)\s+import\s+(.+)$", re.MULTILINE)
-_PLAIN_IMPORT = re.compile(r"^(\s*)import\s+(fastapi|starlette)\b.*$", re.MULTILINE)
+from FasterAPI._migrate_calls import convert_calls
+from FasterAPI._migrate_imports import rewrite_imports, tidy_imports
+from FasterAPI._migrate_models import (
+    attribute_models,
+    convert_models,
+    flag_pydantic_leftovers,
+    model_classes,
+)
+from FasterAPI._migrate_source import Context
+
+SKIPPED_DIRECTORIES = frozenset({"__pycache__", "site-packages", "dist-packages", "node_modules"})
 
 
-def _rename_imported(names: str) -> str:
-    for old, new in _NAMES.items():
-        names = re.sub(rf"\b{old}\b", new, names)
-    return names
+@dataclass
+class FileResult:
+    """One file's outcome: its unified diff ("" when unchanged) and the warnings for it."""
+
+    path: Path
+    diff: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
-def _rewrite_from(match: re.Match[str]) -> str:
-    indent, module, names = match.groups()
-    if module == "pydantic":
-        kept = [n.strip() for n in names.strip("()").split(",") if n.strip()]
-        rest = [n for n in kept if n != "BaseModel"]
-        lines = [f"{indent}import msgspec"] if "BaseModel" in kept else []
-        if rest:
-            lines.append(f"{indent}from pydantic import {', '.join(rest)}")
-        return "\n".join(lines)
-    if module in _MODULES:
-        return f"{indent}from {_MODULES[module]} import {_rename_imported(names)}"
-    return match.group(0)
+def rewrite_source(
+    text: str, models: frozenset[str] = frozenset(), orm_models: frozenset[str] = frozenset()
+) -> tuple[str, list[tuple[int, str]]]:
+    """The FasterAPI version of one file's text and its warnings as (line, message).
+
+    ``models`` names the Pydantic model classes defined elsewhere in the project,
+    ``orm_models`` those of them read from objects' attributes. Raises ``SyntaxError`` for
+    text that is not valid Python.
+    """
+    tree = ast.parse(text)
+    models = models | model_classes(tree, models)
+    orm_models = orm_models | attribute_models(tree, models, orm_models)
+    ctx = Context(text, tree, models, orm_models)
+    rewrite_imports(ctx)
+    convert_models(ctx)
+    convert_calls(ctx)
+    flag_pydantic_leftovers(ctx)
+    result = ctx.edits.render()
+    if result != text:
+        result = tidy_imports(result)
+        ast.parse(result)
+    return result, sorted(set(ctx.warnings))
 
 
-def rewrite_source(source: str) -> str:
-    """The FasterAPI version of one Python file's text."""
-    if "fastapi" not in source and "starlette" not in source and "pydantic" not in source:
-        return source
-    result = _FROM_IMPORT.sub(_rewrite_from, source)
-    result = _PLAIN_IMPORT.sub(lambda m: f"{m.group(1)}import FasterAPI", result)
-    result = re.sub(r"\bfastapi\.FastAPI\b", "FasterAPI.Faster", result)
-    result = re.sub(r"\bfastapi\.APIRouter\b", "FasterAPI.FasterRouter", result)
-    result = re.sub(r"\bfastapi\.", "FasterAPI.", result)
-    for old, new in _NAMES.items():
-        result = re.sub(rf"\b{old}\(", f"{new}(", result)
-    result = re.sub(r"\(\s*BaseModel\s*\)", "(msgspec.Struct)", result)
-    return result
-
-
-def _python_files(path: Path) -> Iterator[Path]:
+def python_files(path: Path) -> Iterator[Path]:
+    """``path`` itself, or the Python files under it outside environments and caches."""
     if path.is_file():
         yield path
         return
-    for file in sorted(path.rglob("*.py")):
-        if not any(part.startswith(".") or part == "__pycache__" for part in file.parts):
-            yield file
+    for directory, subdirectories, files in os.walk(path):
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if not name.startswith(".")
+            and name not in SKIPPED_DIRECTORIES
+            and not os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))
+        )
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(directory, name)
 
 
-def migrate_path(path: Path, dry_run: bool = False) -> Iterator[tuple[Path, str]]:
-    """Rewrite every Python file under ``path``; yields (file, unified diff) for changed ones."""
+def project_models(trees: Iterable[ast.Module]) -> tuple[frozenset[str], frozenset[str]]:
+    """Names of the Pydantic model classes defined across the project's files, and of
+    those read from objects' attributes."""
+    trees = list(trees)
+    known: frozenset[str] = frozenset()
+    orm: frozenset[str] = frozenset()
+    while True:
+        found, found_orm = set(known), set(orm)
+        for tree in trees:
+            found |= model_classes(tree, known)
+            found_orm |= attribute_models(tree, known, orm)
+        if found == known and found_orm == orm:
+            return known, orm
+        known, orm = frozenset(found), frozenset(found_orm)
+
+
+@dataclass
+class _File:
+    path: Path
+    text: str = ""
+    encoding: str = "utf-8"
+    tree: ast.Module | None = None
+    error: str = ""
+
+
+def _read(path: Path) -> _File:
+    file = _File(path)
+    try:
+        raw = path.read_bytes()
+        file.encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        file.text = raw.decode(file.encoding)
+        file.tree = ast.parse(file.text)
+    except SyntaxError as exc:
+        file.error = f"{path}:{exc.lineno or 1}: not valid Python ({exc.msg}); left unchanged"
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        file.error = f"{path}:1: cannot be read ({exc}); left unchanged"
+    return file
+
+
+def migrate_path(path: Path, dry_run: bool = False) -> Iterator[FileResult]:
+    """Rewrite every Python file under ``path`` (only report with ``dry_run``)."""
     if not path.exists():
         raise FileNotFoundError(path)
-    for file in _python_files(path):
-        before = file.read_text()
-        after = rewrite_source(before)
-        if after == before:
+    files = [_read(file) for file in python_files(path)]
+    models, orm_models = project_models(file.tree for file in files if file.tree is not None)
+    for file in files:
+        if file.tree is None:
+            yield FileResult(file.path, warnings=[file.error])
             continue
-        diff = "".join(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                after.splitlines(keepends=True),
-                fromfile=str(file),
-                tofile=str(file),
+        try:
+            after, warnings = rewrite_source(file.text, models, orm_models)
+        except Exception as exc:  # a rewrite that fails, or would break the file, is not written
+            problem = exc.msg if isinstance(exc, SyntaxError) else f"{type(exc).__name__}: {exc}"
+            message = f"{file.path}:1: could not be rewritten ({problem}); left unchanged"
+            yield FileResult(file.path, warnings=[message])
+            continue
+        result = FileResult(file.path, warnings=[f"{file.path}:{n}: {m}" for n, m in warnings])
+        if after != file.text:
+            result.diff = "".join(
+                difflib.unified_diff(
+                    file.text.splitlines(keepends=True),
+                    after.splitlines(keepends=True),
+                    fromfile=str(file.path),
+                    tofile=str(file.path),
+                )
             )
-        )
-        if not dry_run:
-            file.write_text(after)
-        yield file, diff
+            if not dry_run:
+                file.path.write_bytes(after.encode(file.encoding))
+        yield result

@@ -185,8 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from FasterAPI._migrate import migrate_path
 
-            for path, diff in migrate_path(Path(args.path), dry_run=args.dry_run):
-                print(diff if args.dry_run else f"rewrote {path}")
+            path = Path(args.path)
+            if not path.exists():
+                raise CLIError(f"no such file or directory: {args.path}")
+            for result in migrate_path(path, dry_run=args.dry_run):
+                for warning in result.warnings:
+                    print(warning, file=sys.stderr)
+                if result.diff:
+                    print(result.diff if args.dry_run else f"rewrote {result.path}")
     except CLIError as exc:
         print(f"fasterapi: {exc}", file=sys.stderr)
         return 2
