@@ -8,6 +8,7 @@ special objects (Request, BackgroundTasks, ...) it asks for. ``_solve`` runs pla
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -388,6 +389,8 @@ class Plan:
 
 def _callable_kind(call: Callable[..., Any]) -> tuple[bool, bool, bool]:
     target: Any = call
+    while isinstance(target, functools.partial):
+        target = target.func
     if not (inspect.isfunction(target) or inspect.ismethod(target) or inspect.isclass(target)):
         target = getattr(call, "__call__", call)  # noqa: B004
     if inspect.isclass(call):

@@ -64,6 +64,8 @@ class ExceptionHandlers:
             if handler is not None:
                 return handler
         for cls in type(exc).__mro__:
+            if cls is Exception:
+                break  # the 500 handler: answered by the server-error path (debug first)
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler

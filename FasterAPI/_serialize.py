@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import types
 import typing
@@ -14,7 +15,7 @@ from FasterAPI._compile import is_class
 from FasterAPI._dataclass_defaults import completer
 from FasterAPI._type_parts import member_validator
 from FasterAPI.exceptions import ResponseValidationError
-from FasterAPI.response import JSONResponse, Response, status_allows_body
+from FasterAPI.response import JSONResponse, MsgPackResponse, Response, status_allows_body
 
 encode_json = msgspec.json.Encoder().encode
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
@@ -70,6 +71,9 @@ def resolve_response_model(response_model: Any, endpoint: Callable[..., Any]) ->
     return None if _is_passthrough(response_model) else response_model
 
 
+_MSGPACK_NATIVE = (bytes, bytearray, memoryview, datetime.datetime)
+
+
 class OutputPlan:
     """Per-route output settings, fixed at start-up."""
 
@@ -90,6 +94,8 @@ class OutputPlan:
         self.exclude_none = exclude_none
         self.filters = self.include is not None or self.exclude is not None or exclude_none
         self.fast_json = response_class is JSONResponse
+        # Filtering works on builtins; values MessagePack carries natively keep their type.
+        self.native_types = _MSGPACK_NATIVE if issubclass(response_class, MsgPackResponse) else ()
         self.model_is_type = is_class(response_model)
         # Types msgspec cannot convert to in one go (a union of several untagged Structs,
         # or of a Struct and dict) are checked member by member.
@@ -118,7 +124,7 @@ class OutputPlan:
         return value
 
     def filter(self, value: Any) -> Any:
-        data = msgspec.to_builtins(value)
+        data = msgspec.to_builtins(value, builtin_types=self.native_types)
         return self._filter(data)
 
     def _filter(self, data: Any) -> Any:

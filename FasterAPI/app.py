@@ -268,6 +268,8 @@ class Faster(FasterRouter):
             if route is None:
                 await self._no_route(table, scope, receive, send, path, allowed)
                 return
+            # For exception handlers and middleware, which read the scope, not the route.
+            scope["path_params"] = path_params
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
             await self._handle_exception(exc, scope, receive, send, middleware is None)

@@ -118,7 +118,7 @@ def content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
     found = _CONTENT_TYPES.get(key)
     if found is None:
         check_header_text(media_type, "Media type")
-        if media_type.startswith("text/") and "charset=" not in media_type:
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
             media_type = f"{media_type}; charset={charset}"
         found = (b"content-type", media_type.encode("latin-1"))
         if len(_CONTENT_TYPES) < 256:
@@ -287,6 +287,8 @@ def format_set_cookie(
             parts.append(f"expires={formatdate(time.time() + expires, usegmt=True)}")
         else:
             check_header_text(expires, "Cookie expires")
+            if ";" in expires:  # would start another attribute (Domain=..., say)
+                raise ValueError(f"Cookie expires must not contain ';': {expires!r}")
             parts.append(f"expires={expires}")
     for name, attr in (("Path", path), ("Domain", domain)):
         if attr is not None:

@@ -635,3 +635,47 @@ def test_fast_route_answers_carry_one_content_length_and_type():
     assert response.headers.get_list("content-type") == ["application/json"]
     head = TestClient(app).head("/items")
     assert head.status_code == 405
+
+
+def test_exception_handlers_and_middleware_see_the_path_parameters():
+    from FasterAPI import HTTPException, JSONResponse, Request
+
+    app = Faster()
+
+    @app.exception_handler(HTTPException)
+    async def handler(request: Request, exc: HTTPException):
+        return JSONResponse({"params": request.path_params}, exc.status_code)
+
+    @app.middleware("http")
+    async def stamp(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["x-params"] = ",".join(f"{k}={v}" for k, v in request.path_params.items())
+        return response
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int):
+        raise HTTPException(404)
+
+    answer = TestClient(app).get("/items/5")
+    assert answer.status_code == 404
+    assert answer.json() == {"params": {"item_id": "5"}}
+    assert answer.headers["x-params"] == "item_id=5"
+
+
+@pytest.mark.parametrize("key", [500, Exception])
+def test_debug_mode_wins_over_a_500_handler_under_either_key(key):
+    from FasterAPI import JSONResponse
+
+    app = Faster(debug=True)
+    app.add_exception_handler(key, lambda request, exc: JSONResponse({"sorry": True}, 500))
+
+    @app.get("/bug")
+    async def bug():
+        raise ValueError("visible detail")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/bug")
+    assert response.status_code == 500
+    assert "Traceback" in response.text
+    app.debug = False
+    quiet = TestClient(app, raise_server_exceptions=False).get("/bug")
+    assert quiet.json() == {"sorry": True}

@@ -392,3 +392,34 @@ def test_dependency_override_reads_the_route_path_parameters():
     assert client.get("/items/5?q=x").status_code == 422
     app.dependency_overrides.clear()
     assert client.get("/items/6").json() == {"real": 6}
+
+
+def test_partials_of_async_functions_and_generators_are_awaited():
+    import functools
+
+    app = Faster()
+    closed: list[str] = []
+
+    async def scaled(factor: int, q: int = 1) -> int:
+        return factor * q
+
+    async def resource(name: str):
+        yield name
+        closed.append(name)
+
+    def sync_resource(name: str):
+        yield name.upper()
+        closed.append(name.upper())
+
+    async def handler(
+        prefix: str,
+        a=Depends(functools.partial(scaled, 3)),
+        b=Depends(functools.partial(resource, "db")),
+        c=Depends(functools.partial(sync_resource, "fs")),
+    ) -> dict:
+        return {"text": prefix + str(a), "b": b, "c": c}
+
+    app.add_api_route("/p", functools.partial(handler, "n="), methods=["GET"])
+    client = TestClient(app)
+    assert client.get("/p?q=2").json() == {"text": "n=6", "b": "db", "c": "FS"}
+    assert sorted(closed) == ["FS", "db"]

@@ -354,3 +354,38 @@ def test_redirect_response_class_answers_307_by_default():
     assert client.get("/moved").status_code == 301
     responses = client.get("/openapi.json").json()["paths"]["/go"]["get"]["responses"]
     assert "307" in responses and "200" not in responses
+
+
+def test_declared_charset_in_any_case_is_kept_alone():
+    response = Response("é".encode("latin-1"), media_type="text/plain; Charset=latin-1")
+    assert response.headers["content-type"] == "text/plain; Charset=latin-1"
+
+
+def test_cookie_expires_text_cannot_add_attributes():
+    response = Response()
+    with pytest.raises(ValueError, match="expires"):
+        response.set_cookie("a", "1", expires="x; Domain=evil.example")
+    response.set_cookie("a", "1", expires="Wed, 21 Oct 2037 07:28:00 GMT")
+    assert "expires=Wed, 21 Oct 2037 07:28:00 GMT" in response.headers["set-cookie"]
+
+
+def test_msgpack_response_model_filters_keep_native_types():
+    class Record(msgspec.Struct):
+        data: bytes
+        at: datetime.datetime
+        note: str | None = None
+
+    app = Faster()
+    at = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+
+    @app.get(
+        "/r",
+        response_model=Record,
+        response_class=MsgPackResponse,
+        response_model_exclude_none=True,
+    )
+    async def record():
+        return Record(b"\x00\x01", at)
+
+    decoded = msgpack.unpackb(TestClient(app).get("/r").content, timestamp=3)
+    assert decoded == {"data": b"\x00\x01", "at": at}
