@@ -9,6 +9,13 @@ Hierarchy::
     ├── ResponseValidationError(errors)               -> 500 (a handler returned bad data)
     ├── WebSocketException(code, reason)              -> closes the websocket
     └── WebSocketDisconnect(code, reason)             -> the client went away
+
+Close codes and reasons (RFC 6455 §5.5, §7.4): a code an app closes a websocket with must
+be one an endpoint may send, 1000-1003, 1007-1014 or 3000-4999; anything else (1004, 1005,
+1006, 1015, 1016-2999, outside 1000-4999) is a programming error, a ``ValueError`` raised
+by ``WebSocketException(...)`` and ``WebSocket.close()`` (a non-``int`` code is a
+``TypeError``). A reason longer than the 123 bytes of UTF-8 a close frame holds is cut to
+fit, on a character boundary.
 """
 
 from __future__ import annotations
@@ -73,13 +80,50 @@ class ResponseValidationError(ValidationErrorBase):
         return f"{len(self._errors)} validation error(s) in the response: {self._errors!r}"
 
 
+_MAX_CLOSE_REASON_BYTES = 123
+"""A close frame's payload is at most 125 bytes: the 2-byte code and the reason."""
+
+
+def _check_close_code(code: int) -> int:
+    """``code`` if an endpoint may send it in a close frame, else ``TypeError``/``ValueError``."""
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError(f"A websocket close code must be an int, not {type(code).__name__}")
+    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+        raise ValueError(
+            f"{code} is not a websocket close code an endpoint may send: use 1000-1003, "
+            "1007-1014 or 3000-4999 (RFC 6455 §7.4)"
+        )
+    return code
+
+
+def _fit_close_reason(reason: str | None) -> str:
+    """``reason`` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary.
+
+    A lone surrogate (which cannot be sent) becomes ``?``.
+    """
+    if not reason:
+        return ""
+    if reason.isascii() and len(reason) <= _MAX_CLOSE_REASON_BYTES:
+        return reason  # the usual reason: one byte a character, nothing to cut
+    data = reason.encode("utf-8", "replace")
+    if len(data) <= _MAX_CLOSE_REASON_BYTES:
+        return data.decode("utf-8")
+    # Only the last character can be cut in two: "ignore" drops its leading bytes.
+    return data[:_MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+
+
 class WebSocketException(Exception):
-    """Raise inside a websocket handler to close the connection with ``code``."""
+    """Raise inside a websocket handler to close the connection with ``code`` and ``reason``.
+
+    ``code`` is checked here (``ValueError`` for one an endpoint may not send, see the
+    module docstring) so that the mistake shows where it is made; ``reason`` is cut to the
+    123 bytes of UTF-8 a close frame holds.
+    """
 
     def __init__(self, code: int, reason: str | None = None) -> None:
-        self.code = code
-        self.reason = reason or ""
-        super().__init__(code, self.reason)
+        self.code = _check_close_code(code)
+        self.reason = _fit_close_reason(reason)
+        super().__init__(self.code, self.reason)
 
 
 class WebSocketDisconnect(Exception):

@@ -1,4 +1,8 @@
-"""WebSocket: the ASGI websocket protocol as methods, with state checks against misuse."""
+"""WebSocket: the ASGI websocket protocol as methods, with state checks against misuse.
+
+What the app sends is checked: a close code an endpoint may not send raises
+``ValueError``, a reason too long is cut to fit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,11 @@ from typing import Any, Literal
 import msgspec
 
 from FasterAPI._types import Message, Receive, Scope, Send
-from FasterAPI.exceptions import WebSocketDisconnect
+from FasterAPI.exceptions import (
+    WebSocketDisconnect,
+    _check_close_code,
+    _fit_close_reason,
+)
 from FasterAPI.request import HTTPConnection
 
 _encoder = msgspec.json.Encoder()
@@ -51,9 +59,19 @@ class WebSocket(HTTPConnection):
         return message
 
     async def send(self, message: Message) -> None:
-        """Send an ASGI message, checking it is valid in the current state."""
+        """Send an ASGI message, checking it is valid in the current state.
+
+        A ``websocket.close`` message's code is checked and its reason cut to fit a close
+        frame, as for ``close()``.
+        """
         state = self.application_state
         kind = message["type"]
+        if kind == "websocket.close":
+            message = {
+                **message,
+                "code": _check_close_code(message.get("code", 1000)),
+                "reason": _fit_close_reason(message.get("reason")),
+            }
         if state == WebSocketState.CONNECTING:
             if kind not in ("websocket.accept", "websocket.close", "websocket.http.response.start"):
                 raise RuntimeError("WebSocket is not accepted yet: call accept() before sending")
@@ -166,4 +184,6 @@ class WebSocket(HTTPConnection):
             await self.send({"type": "websocket.send", "bytes": encoded})
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close with ``code`` (``ValueError`` for one an endpoint may not send: 1004-1006,
+        1015, 1016-2999, outside 1000-4999); ``reason`` is cut to 123 bytes of UTF-8."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})

@@ -228,3 +228,84 @@ def test_websocket_receive_json_binary_mode_and_iter_bytes():
         assert session.receive_json(mode="binary") == {"k": 1}
         session.send_bytes(b"abc")
         assert session.receive_bytes() == b"ABC"
+
+
+# -- close codes and reasons -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+def test_websocket_exception_with_a_code_an_endpoint_may_not_send_is_a_value_error(code):
+    with pytest.raises(ValueError, match=str(code)):
+        WebSocketException(code)
+
+
+@pytest.mark.parametrize("code", [1000, 1003, 1007, 1011, 1014, 3000, 4999])
+def test_websocket_exception_keeps_a_code_an_endpoint_may_send(code):
+    assert WebSocketException(code).code == code
+
+
+@pytest.mark.parametrize("code", ["1008", 1008.0, True, None])
+def test_websocket_exception_with_a_code_not_an_int_is_a_type_error(code):
+    with pytest.raises(TypeError):
+        WebSocketException(code)
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("x" * 200, "x" * 123),
+        ("é" * 100, "é" * 61),  # 2 bytes each: the 62nd would be cut in two
+        ("€" * 50, "€" * 41),  # 3 bytes each: exactly 123
+        ("😀" * 40, "😀" * 30),  # 4 bytes each
+        ("a" + "😀" * 40, "a" + "😀" * 30),
+        ("short", "short"),
+        ("ünïcödé", "ünïcödé"),
+        ("lone \udc80 surrogate", "lone ? surrogate"),
+        (None, ""),
+    ],
+)
+def test_websocket_exception_reason_is_cut_to_123_bytes_on_a_character(reason, expected):
+    fitted = WebSocketException(1008, reason).reason
+    assert fitted == expected
+    assert len(fitted.encode()) <= 123
+
+
+def test_websocket_close_with_an_invalid_code_raises_and_leaves_the_socket_open():
+    app = Faster()
+    errors = []
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        for code in (999, 1005, 5000):
+            try:
+                await websocket.close(code)
+            except ValueError as exc:
+                errors.append(str(exc))
+        try:
+            await websocket.send({"type": "websocket.close", "code": 1006})
+        except ValueError as exc:
+            errors.append(str(exc))
+        await websocket.close(4000, "é" * 100)
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        assert session.receive() == {"type": "websocket.close", "code": 4000, "reason": "é" * 61}
+    assert len(errors) == 4
+    assert all("close code" in error for error in errors)
+
+
+def test_websocket_exception_long_reason_reaches_the_client_cut_to_fit():
+    app = Faster()
+
+    def check_token(token: str = Query("")):
+        raise WebSocketException(1008, f"bad token {token}")
+
+    @app.websocket("/ws", dependencies=[Depends(check_token)])
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+
+    with pytest.raises(WebSocketDisconnect) as info:
+        with TestClient(app).websocket_connect("/ws?token=" + "t" * 200):
+            pass
+    assert info.value.code == 1008
+    assert info.value.reason == "bad token " + "t" * 113

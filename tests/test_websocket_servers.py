@@ -12,10 +12,18 @@ from websockets.sync.client import connect
 from servers import SERVERS, serve
 
 
+class Address(str):
+    """A server's ``host:port``, knowing which server it is."""
+
+    server: str
+
+
 @pytest.fixture(scope="module", params=SERVERS)
 def base(request):
     with serve(request.param, "serverapps.realtime:app") as address:
-        yield address
+        base = Address(address)
+        base.server = request.param
+        yield base
 
 
 def test_websocket_server_echo_json_path_param_and_auth(base):
@@ -78,3 +86,45 @@ def test_websocket_server_handler_error_closes_the_connection(base):
     with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
         ws.send("still serving")
         assert ws.recv(timeout=5) == "still serving"
+
+
+def close_frame_seen(ws, base):
+    """The close frame the server sent; None on Granian's RSGI (its frames carry no code)."""
+    with pytest.raises(ConnectionClosed) as info:
+        ws.recv(timeout=5)
+    frame = info.value.rcvd
+    if base.server == "granian-rsgi":
+        # Granian's RSGI sends close frames without a code (README): it closes, that is all.
+        assert frame is None or frame.code == 1005
+        return None
+    assert frame is not None, "the connection was dropped without a close frame"
+    return frame
+
+
+def assert_still_serving(base):
+    with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
+        ws.send("still serving")
+        assert ws.recv(timeout=5) == "still serving"
+
+
+@pytest.mark.parametrize(("how", "code"), [("exception", 1008), ("close", 4000)])
+def test_websocket_server_long_close_reason_is_cut_to_fit_the_frame(base, how, code):
+    with connect(f"ws://{base}/long-reason/{how}", open_timeout=5) as ws:
+        frame = close_frame_seen(ws, base)
+    if frame is not None:
+        assert frame.code == code
+        expected = "bad token " + "x" * 113 if how == "exception" else "é" * 61
+        assert frame.reason == expected
+        assert len(frame.reason.encode()) <= 123
+    assert_still_serving(base)
+
+
+@pytest.mark.parametrize("code", [999, 1005, 5000])
+def test_websocket_server_invalid_close_code_is_an_error_closed_with_1011(base, code):
+    # close(999) is a programming error (ValueError): the route's 1011 still reaches the
+    # client instead of a frame the server refuses to send.
+    with connect(f"ws://{base}/close-with/{code}", open_timeout=5) as ws:
+        frame = close_frame_seen(ws, base)
+    if frame is not None:
+        assert frame.code == 1011
+    assert_still_serving(base)

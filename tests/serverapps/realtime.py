@@ -87,3 +87,17 @@ async def outcome(key: str) -> str | None:
 async def text_only(websocket: WebSocket) -> None:
     await websocket.accept()
     await websocket.send_text(await websocket.receive_text())
+
+
+@app.websocket("/long-reason/{how}")
+async def long_reason(websocket: WebSocket, how: str) -> None:
+    await websocket.accept()
+    if how == "exception":
+        raise WebSocketException(1008, "bad token " + "x" * 200)
+    await websocket.close(4000, "é" * 100)  # 200 bytes of UTF-8
+
+
+@app.websocket("/close-with/{code}")
+async def close_with(websocket: WebSocket, code: int) -> None:
+    await websocket.accept()
+    await websocket.close(code)  # an invalid code is a ValueError: the route closes with 1011
