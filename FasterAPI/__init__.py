@@ -32,6 +32,7 @@ from FasterAPI.exceptions import (
     ResponseValidationError,
     WebSocketDisconnect,
     WebSocketException,
+    WebSocketInvalidMessage,
 )
 from FasterAPI.middleware import Middleware
 from FasterAPI.params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
@@ -143,6 +144,7 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",
+    "WebSocketInvalidMessage",
     "WebSocketRoute",
     "WebSocketState",
     "__version__",

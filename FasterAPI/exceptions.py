@@ -8,6 +8,7 @@ Hierarchy::
     ├── RequestValidationError(errors)                -> 422 {"detail": [...]}
     ├── ResponseValidationError(errors)               -> 500 (a handler returned bad data)
     ├── WebSocketException(code, reason)              -> closes the websocket
+    │   └── WebSocketInvalidMessage (1007 or 1003; also a ValueError)
     └── WebSocketDisconnect(code, reason)             -> the client went away
 
 Close codes and reasons (RFC 6455 §5.5, §7.4): a code an app closes a websocket with must
@@ -124,6 +125,26 @@ class WebSocketException(Exception):
         self.code = _check_close_code(code)
         self.reason = _fit_close_reason(reason)
         super().__init__(self.code, self.reason)
+
+
+class WebSocketInvalidMessage(WebSocketException, ValueError):
+    """The client sent a message the handler cannot take; the connection is closed.
+
+    Raised by ``WebSocket.receive_text``/``receive_bytes``/``receive_json`` and the
+    ``iter_*`` methods with ``code``:
+
+    - 1003 (unsupported data): a binary frame where text was expected, or a text frame
+      where bytes were;
+    - 1007 (invalid payload): JSON that does not parse, or a binary frame whose JSON is
+      not valid UTF-8 (the decoding error is its ``__cause__``).
+
+    Uncaught, the route closes the websocket with that code and logs nothing above DEBUG:
+    a client's bad input is not a server error. A handler may catch it (by this class or,
+    as a bad value, by ``ValueError``) and carry on.
+    """
+
+    UNSUPPORTED_DATA = 1003
+    INVALID_PAYLOAD = 1007
 
 
 class WebSocketDisconnect(Exception):

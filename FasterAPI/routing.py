@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable, Sequence
@@ -28,7 +29,11 @@ from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.datastructures import quote_path
-from FasterAPI.exceptions import RequestValidationError, WebSocketException
+from FasterAPI.exceptions import (
+    RequestValidationError,
+    WebSocketDisconnect,
+    WebSocketException,
+)
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE
 from FasterAPI.response import (
     CLEANUP_AFTER_RESPONSE,
@@ -393,18 +398,32 @@ class WebSocketRoute:
                 return
             await call_plan(self.plan, self.endpoint, kwargs, ctx)
         except WebSocketException as exc:
-            if websocket.application_state != WebSocketState.DISCONNECTED:
-                await websocket.close(exc.code, exc.reason)
+            # Raised on purpose, or a client's bad message (WebSocketInvalidMessage):
+            # closed with its code, not a server error.
+            logger.debug("Closing websocket %s with %d: %s", scope["path"], exc.code, exc.reason)
+            await self._close_unless_gone(websocket, exc.code, exc.reason)
+        except WebSocketDisconnect as exc:
+            # The client left and the handler let it through: the connection is over.
+            logger.debug("Websocket %s disconnected with %d", scope["path"], exc.code)
+            if ctx.stack is not None:
+                await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+                ctx.stack = None
         except Exception as exc:
             if ctx.stack is not None:
                 await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
                 ctx.stack = None
-            if websocket.application_state != WebSocketState.DISCONNECTED:
-                await websocket.close(1011)
+            await self._close_unless_gone(websocket, 1011)
             raise
         finally:
             if ctx.stack is not None:
                 await ctx.stack.aclose()
+
+    @staticmethod
+    async def _close_unless_gone(websocket: WebSocket, code: int, reason: str = "") -> None:
+        """Close ``websocket`` unless it is closed already or the client has left meanwhile."""
+        if websocket.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(WebSocketDisconnect):
+                await websocket.close(code, reason)
 
 
 class Mount:

@@ -1,7 +1,10 @@
 """WebSocket: the ASGI websocket protocol as methods, with state checks against misuse.
 
-What the app sends is checked: a close code an endpoint may not send raises
-``ValueError``, a reason too long is cut to fit.
+What a client sends is its own business: a frame of the wrong type for ``receive_text``/
+``receive_bytes`` or a payload ``receive_json`` cannot decode raises
+``WebSocketInvalidMessage`` (1003 or 1007), which the route answers by closing the
+connection with that code, not as a server error. What the app sends is checked: a close
+code an endpoint may not send raises ``ValueError``, a reason too long is cut to fit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import msgspec
 from FasterAPI._types import Message, Receive, Scope, Send
 from FasterAPI.exceptions import (
     WebSocketDisconnect,
+    WebSocketInvalidMessage,
     _check_close_code,
     _fit_close_reason,
 )
@@ -122,22 +126,33 @@ class WebSocket(HTTPConnection):
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
 
     async def receive_text(self) -> str:
+        """The next text message; ``WebSocketInvalidMessage`` (1003) for a binary one."""
         self._require_connected()
         message = self._check_message(await self.receive())
         text = message.get("text")
         if text is None:
-            raise RuntimeError("Expected a text frame, got binary")
+            raise WebSocketInvalidMessage(
+                WebSocketInvalidMessage.UNSUPPORTED_DATA, "Expected a text message"
+            )
         return text  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
+        """The next binary message; ``WebSocketInvalidMessage`` (1003) for a text one."""
         self._require_connected()
         message = self._check_message(await self.receive())
         data = message.get("bytes")
         if data is None:
-            raise RuntimeError("Expected a binary frame, got text")
+            raise WebSocketInvalidMessage(
+                WebSocketInvalidMessage.UNSUPPORTED_DATA, "Expected a binary message"
+            )
         return data  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
+        """The next message decoded as JSON, from a text or a binary frame.
+
+        ``mode`` says which frame type to expect; the other is read too. JSON that does
+        not parse, or is not valid UTF-8, raises ``WebSocketInvalidMessage`` (1007).
+        """
         if mode not in ("text", "binary"):
             raise ValueError('mode must be "text" or "binary"')
         self._require_connected()
@@ -145,9 +160,19 @@ class WebSocket(HTTPConnection):
         payload = message.get("text") if mode == "text" else message.get("bytes")
         if payload is None:
             payload = message.get("bytes") or message.get("text") or ""
-        return msgspec.json.decode(payload)
+        try:
+            return msgspec.json.decode(payload)
+        except msgspec.DecodeError as exc:
+            raise WebSocketInvalidMessage(
+                WebSocketInvalidMessage.INVALID_PAYLOAD, f"Invalid JSON: {exc}"
+            ) from exc
+        except UnicodeDecodeError as exc:  # a string in a binary frame
+            raise WebSocketInvalidMessage(
+                WebSocketInvalidMessage.INVALID_PAYLOAD, "Invalid UTF-8 in JSON"
+            ) from exc
 
     async def iter_text(self) -> AsyncIterator[str]:
+        """Text messages until the client disconnects (``receive_text`` for each)."""
         try:
             while True:
                 yield await self.receive_text()
@@ -155,6 +180,7 @@ class WebSocket(HTTPConnection):
             pass
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Binary messages until the client disconnects (``receive_bytes`` for each)."""
         try:
             while True:
                 yield await self.receive_bytes()
@@ -162,6 +188,7 @@ class WebSocket(HTTPConnection):
             pass
 
     async def iter_json(self) -> AsyncIterator[Any]:
+        """JSON messages until the client disconnects (``receive_json`` for each)."""
         try:
             while True:
                 yield await self.receive_json()

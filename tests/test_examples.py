@@ -121,6 +121,18 @@ def test_demo_chat_room_broadcasts(demo):
             assert chat_message(bob) == {"user": "bob", "text": "hello"}
 
 
+def test_demo_chat_closes_with_1003_on_a_binary_message(demo, caplog):
+    with demo.websocket_connect("/ws/chat/lobby?name=ann") as ann:
+        assert chat_message(ann) == {"user": "system", "text": "ann joined"}
+        ann.send_bytes(b"\x00binary")
+        while (message := ann.receive())["type"] != "websocket.close":
+            pass
+        assert message["code"] == 1003
+    assert [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []
+    with demo.websocket_connect("/ws/chat/lobby?name=bob") as bob:
+        assert chat_message(bob) == {"user": "system", "text": "bob joined"}
+
+
 def test_demo_ready_reports_redis_not_configured(demo):
     response = demo.get("/ready")
     assert response.status_code == 200

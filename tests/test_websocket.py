@@ -1,5 +1,7 @@
 """WebSocket routes: injection, messages, state checks, errors."""
 
+import logging
+
 import pytest
 
 from FasterAPI import (
@@ -10,6 +12,7 @@ from FasterAPI import (
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
+    WebSocketInvalidMessage,
 )
 from FasterAPI.testclient import TestClient
 
@@ -309,3 +312,158 @@ def test_websocket_exception_long_reason_reaches_the_client_cut_to_fit():
             pass
     assert info.value.code == 1008
     assert info.value.reason == "bad token " + "t" * 113
+
+
+# -- a client's bad messages ---------------------------------------------------------------
+
+
+def bad_input_app():
+    app = Faster()
+
+    @app.websocket("/text")
+    async def text(websocket: WebSocket):
+        await websocket.accept()
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+
+    @app.websocket("/bytes")
+    async def data(websocket: WebSocket):
+        await websocket.accept()
+        while True:
+            await websocket.send_bytes(await websocket.receive_bytes())
+
+    @app.websocket("/json/{mode}")
+    async def json(websocket: WebSocket, mode: str):
+        await websocket.accept()
+        while True:
+            await websocket.send_json(await websocket.receive_json(mode=mode))
+
+    @app.websocket("/iter-text")
+    async def iter_text(websocket: WebSocket):
+        await websocket.accept()
+        async for message in websocket.iter_text():
+            await websocket.send_text(message)
+
+    @app.websocket("/iter-bytes")
+    async def iter_bytes(websocket: WebSocket):
+        await websocket.accept()
+        async for message in websocket.iter_bytes():
+            await websocket.send_bytes(message)
+
+    @app.websocket("/iter-json")
+    async def iter_json(websocket: WebSocket):
+        await websocket.accept()
+        async for message in websocket.iter_json():
+            await websocket.send_json(message)
+
+    return app
+
+
+BAD_MESSAGES = [
+    ("/text", "send_text", "ok", "send_bytes", b"\x00binary", 1003),
+    ("/bytes", "send_bytes", b"ok", "send_text", "text", 1003),
+    ("/json/text", "send_text", "[1]", "send_text", "{bad", 1007),
+    ("/json/text", "send_text", "[1]", "send_bytes", b'["\xff"]', 1007),
+    ("/json/text", "send_text", "[1]", "send_text", "", 1007),
+    ("/json/binary", "send_bytes", b"[1]", "send_bytes", b'{"a": "\xc0\x80"}', 1007),
+    ("/json/binary", "send_bytes", b"[1]", "send_bytes", b"{bad", 1007),
+    ("/iter-text", "send_text", "ok", "send_bytes", b"\x00binary", 1003),
+    ("/iter-bytes", "send_bytes", b"ok", "send_text", "text", 1003),
+    ("/iter-json", "send_text", "[1]", "send_text", "{bad", 1007),
+]
+
+
+@pytest.mark.parametrize(("path", "good_send", "good", "bad_send", "bad", "code"), BAD_MESSAGES)
+def test_websocket_bad_client_message_closes_with_its_code_and_logs_no_error(
+    caplog, path, good_send, good, bad_send, bad, code
+):
+    caplog.set_level("DEBUG")
+    with TestClient(bad_input_app()).websocket_connect(path) as session:
+        getattr(session, good_send)(good)
+        assert session.receive()["type"] == "websocket.send"
+        getattr(session, bad_send)(bad)
+        message = session.receive()
+        assert message["type"] == "websocket.close"
+        assert message["code"] == code
+        assert message["reason"]
+    assert [r for r in caplog.records if r.levelno > logging.INFO] == []
+
+
+def test_websocket_bad_client_message_can_be_caught_and_the_connection_kept():
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        while True:
+            try:
+                data = await websocket.receive_json()
+            except WebSocketInvalidMessage as exc:
+                cause = type(exc.__cause__).__name__ if exc.__cause__ else None
+                await websocket.send_json({"error": exc.code, "cause": cause})
+                continue
+            except WebSocketDisconnect:
+                return
+            try:
+                await websocket.send_json({"n": int(data["n"])})
+            except ValueError:  # a bad value inside good JSON: the handler's own check
+                await websocket.send_json({"error": "n"})
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        session.send_text("{bad")
+        assert session.receive_json() == {"error": 1007, "cause": "DecodeError"}
+        session.send_bytes(b'"\xff"')
+        assert session.receive_json() == {"error": 1007, "cause": "UnicodeDecodeError"}
+        session.send_json({"n": "x"})
+        assert session.receive_json() == {"error": "n"}
+        session.send_json({"n": "5"})
+        assert session.receive_json() == {"n": 5}
+
+
+def test_websocket_invalid_message_is_a_websocket_exception_and_a_value_error():
+    import FasterAPI
+
+    assert FasterAPI.WebSocketInvalidMessage is WebSocketInvalidMessage
+    assert issubclass(WebSocketInvalidMessage, WebSocketException)
+    assert issubclass(WebSocketInvalidMessage, ValueError)
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except ValueError as exc:  # caught as a bad value, as a JSON error would be
+            await websocket.send_json([type(exc).__name__, exc.code, exc.reason])
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        session.send_bytes(b"binary")
+        assert session.receive_json() == [
+            "WebSocketInvalidMessage",
+            1003,
+            "Expected a text message",
+        ]
+
+
+def test_websocket_client_leaving_an_uncaught_receive_loop_is_not_an_error(caplog):
+    app = Faster()
+    ended = []
+
+    async def resource():
+        try:
+            yield "db"
+        except WebSocketDisconnect as exc:
+            ended.append(exc.code)
+            raise
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket, db: str = Depends(resource)):
+        await websocket.accept()
+        while True:  # no try/except: the disconnect leaves the handler
+            await websocket.send_text(await websocket.receive_text())
+
+    with TestClient(app).websocket_connect("/ws") as session:
+        session.send_text("hi")
+        assert session.receive_text() == "hi"
+    assert ended == [1000]
+    assert [r for r in caplog.records if r.levelno > logging.INFO] == []

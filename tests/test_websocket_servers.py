@@ -74,18 +74,9 @@ def test_websocket_server_client_dropping_the_connection_is_a_disconnect(base, m
         assert outcome.startswith("disconnect "), outcome
 
 
-def test_websocket_server_handler_error_closes_the_connection(base):
-    # receive_text() on a binary frame raises: the connection is closed (1011 where the
-    # server can send a close code) and the server goes on serving.
-    with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
-        ws.send(b"\x00binary")
-        with pytest.raises(ConnectionClosed) as info:
-            ws.recv(timeout=5)
-    if info.value.rcvd is not None and info.value.rcvd.code != 1005:
-        assert info.value.rcvd.code == 1011
-    with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
-        ws.send("still serving")
-        assert ws.recv(timeout=5) == "still serving"
+def logged(base):
+    """What the server process has logged at WARNING or above (app and server loggers)."""
+    return httpx.get(f"http://{base}/logged", timeout=5).json()
 
 
 def close_frame_seen(ws, base):
@@ -105,6 +96,40 @@ def assert_still_serving(base):
     with connect(f"ws://{base}/text-only", open_timeout=5) as ws:
         ws.send("still serving")
         assert ws.recv(timeout=5) == "still serving"
+
+
+def test_websocket_server_handler_error_closes_with_1011_and_is_logged(base):
+    seen = len(logged(base))
+    with connect(f"ws://{base}/bug", open_timeout=5) as ws:
+        ws.send("go")
+        frame = close_frame_seen(ws, base)
+    if frame is not None:
+        assert frame.code == 1011
+    assert_still_serving(base)
+    assert "FasterAPI ERROR: Unhandled exception in websocket /bug" in logged(base)[seen:]
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "code"),
+    [
+        ("/text-only", b"\x00binary", 1003),
+        ("/bytes-only", "text", 1003),
+        ("/ws/1?token=secret-token", "{bad", 1007),
+        ("/json-binary", b'{"a": "\xff"}', 1007),
+        ("/json-binary", b"{bad", 1007),
+    ],
+    ids=["binary-to-text", "text-to-bytes", "bad-json", "bad-utf8-json", "bad-binary-json"],
+)
+def test_websocket_server_bad_client_message_closes_with_its_code(base, path, message, code):
+    # The client's fault, not the server's: 1003/1007, not 1011, and nothing to log.
+    seen = len(logged(base))
+    with connect(f"ws://{base}{path}", open_timeout=5) as ws:
+        ws.send(message)
+        frame = close_frame_seen(ws, base)
+    if frame is not None:
+        assert frame.code == code
+    assert_still_serving(base)
+    assert logged(base)[seen:] == []
 
 
 @pytest.mark.parametrize(("how", "code"), [("exception", 1008), ("close", 4000)])
@@ -128,3 +153,13 @@ def test_websocket_server_invalid_close_code_is_an_error_closed_with_1011(base, 
     if frame is not None:
         assert frame.code == 1011
     assert_still_serving(base)
+
+
+def test_websocket_server_client_closing_an_uncaught_receive_is_not_logged(base):
+    # /text-only does not catch WebSocketDisconnect: a client leaving is no server error.
+    seen = len(logged(base))
+    with connect(f"ws://{base}/text-only", open_timeout=5):
+        pass  # a normal close, before sending anything
+    assert_still_serving(base)
+    time.sleep(0.2)  # let the handler of the first connection finish
+    assert logged(base)[seen:] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 
 from FasterAPI import (
     Depends,
@@ -17,6 +18,22 @@ from FasterAPI import (
 )
 
 app = Faster()
+
+
+class Recorder(logging.Handler):
+    """Keeps what the app and the server log at WARNING or above, for ``/logged``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+
+
+LOGGED = Recorder()
+for _name in ("FasterAPI", "uvicorn.error", "_granian"):
+    logging.getLogger(_name).addHandler(LOGGED)
 
 TOKENS = {"secret-token": "alice"}
 
@@ -78,6 +95,11 @@ async def watch(websocket: WebSocket, key: str, mode: str) -> None:
         raise
 
 
+@app.get("/logged")
+async def logged() -> list[str]:
+    return LOGGED.lines
+
+
 @app.get("/outcome/{key}")
 async def outcome(key: str) -> str | None:
     return OUTCOMES.get(key)
@@ -87,6 +109,27 @@ async def outcome(key: str) -> str | None:
 async def text_only(websocket: WebSocket) -> None:
     await websocket.accept()
     await websocket.send_text(await websocket.receive_text())
+
+
+@app.websocket("/bytes-only")
+async def bytes_only(websocket: WebSocket) -> None:
+    await websocket.accept()
+    async for data in websocket.iter_bytes():
+        await websocket.send_bytes(data)
+
+
+@app.websocket("/json-binary")
+async def json_binary(websocket: WebSocket) -> None:
+    await websocket.accept()
+    while True:
+        await websocket.send_json(await websocket.receive_json(mode="binary"), mode="binary")
+
+
+@app.websocket("/bug")
+async def bug(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.receive_text()
+    raise RuntimeError("a bug in the handler")
 
 
 @app.websocket("/long-reason/{how}")
