@@ -276,29 +276,54 @@ class TestClient(httpx.Client):
             subprotocols=subprotocols or [],
         )
         scope.pop("method", None)
-        return WebSocketTestSession(self.app, scope, self._portal_factory)
+        return WebSocketTestSession(
+            self.app, scope, self._portal_factory, transport.raise_server_exceptions
+        )
 
 
 class WebSocketTestSession:
-    """Talk to a websocket route: ``send_text``/``receive_json``/... like a browser client."""
+    """Talk to a websocket route: ``send_text``/``receive_json``/... like a browser client.
 
-    def __init__(self, app: ASGIApp, scope: Scope, portal_factory: Any) -> None:
+    An exception the app raises is raised here too, as a test wants: by the ``receive*``
+    call that reaches it, else by the ``with`` block's exit (or by ``websocket_connect``
+    when the app fails before accepting) — unless it is the ``WebSocketDisconnect`` the
+    session's own close caused, or the client was made with
+    ``raise_server_exceptions=False``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        portal_factory: Any,
+        raise_server_exceptions: bool = True,
+    ) -> None:
         self.app = app
         self.scope = scope
         self.portal_factory = portal_factory
+        self.raise_server_exceptions = raise_server_exceptions
         self.accepted_subprotocol: str | None = None
         self.extra_headers: list[Any] = []
+        self._task: Future[None] | None = None
+        self._disconnect_delivered = False  # the app has received our close
+        self._app_error: BaseException | None = None
+        self._app_error_after_disconnect = False
+        self._app_error_raised = False
 
     def __enter__(self) -> WebSocketTestSession:
         self._stack = contextlib.ExitStack()
         self.portal = self._stack.enter_context(self.portal_factory())
-        self._to_app_send, self._to_app = anyio.create_memory_object_stream[Any](math.inf)
-        self._from_app_send, self._from_app = anyio.create_memory_object_stream[Any](math.inf)
-        self._task: Future[None] = self.portal.start_task_soon(self._run)
-        self.send({"type": "websocket.connect"})
-        message = self.receive()
+        try:
+            self._to_app_send, self._to_app = anyio.create_memory_object_stream[Any](math.inf)
+            self._from_app_send, self._from_app = anyio.create_memory_object_stream[Any](math.inf)
+            self._task = self.portal.start_task_soon(self._run)
+            self.send({"type": "websocket.connect"})
+            message = self.receive()
+        except BaseException:
+            self._finish()  # the app failed before answering: stop it and free the portal
+            raise
         if message["type"] == "websocket.close":
-            self.__exit__()
+            self.__exit__()  # raises the app's exception, if it failed
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
         self.accepted_subprotocol = message.get("subprotocol")
         self.extra_headers = message.get("headers", [])
@@ -306,17 +331,47 @@ class WebSocketTestSession:
 
     async def _run(self) -> None:
         try:
-            await self.app(self.scope, self._to_app.receive, self._from_app_send.send)
+            await self.app(self.scope, self._receive_from_client, self._from_app_send.send)
         except BaseException as exc:
+            self._app_error = exc
+            self._app_error_after_disconnect = self._disconnect_delivered
             await self._from_app_send.send({"type": "_error", "exc": exc})
         finally:
             await self._from_app_send.send({"type": "_ended"})
+            self._from_app_send.close()
 
-    def __exit__(self, *args: Any) -> None:
+    async def _receive_from_client(self) -> Message:
+        message: Message = await self._to_app.receive()
+        if message["type"] == "websocket.disconnect":
+            self._disconnect_delivered = True
+        return message
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
         try:
             self.close(1000)
         finally:
-            self._task.result()
+            self._finish()
+        error = self._app_error
+        if error is None or self._app_error_raised or not self.raise_server_exceptions:
+            return
+        if isinstance(error, WebSocketDisconnect) and self._app_error_after_disconnect:
+            return  # the app did not catch the disconnect our own close caused
+        if exc is not None and not isinstance(exc, Exception):
+            return  # a KeyboardInterrupt or the like goes on as it is
+        self._app_error_raised = True
+        raise error
+
+    def _finish(self) -> None:
+        """Wait for the app to return, then release the portal (and its thread)."""
+        try:
+            if self._task is not None:
+                self._task.result()
+        finally:
             self._stack.close()
 
     def send(self, message: Message) -> None:
@@ -341,12 +396,21 @@ class WebSocketTestSession:
         self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
 
     def receive(self) -> Message:
-        message: Message = self.portal.call(self._from_app.receive)
-        if message["type"] == "_error":
-            raise message["exc"]
-        if message["type"] == "_ended":
-            raise WebSocketDisconnect(1006, "The application ended the connection")
-        return message
+        """The app's next message; its exception if it failed instead."""
+        while True:
+            try:
+                message: Message = self.portal.call(self._from_app.receive)
+            except anyio.EndOfStream:
+                message = {"type": "_ended"}
+            kind = message["type"]
+            if kind == "_error":
+                if not self.raise_server_exceptions:
+                    continue
+                self._app_error_raised = True
+                raise message["exc"]
+            if kind == "_ended":
+                raise WebSocketDisconnect(1006, "The application ended the connection")
+            return message
 
     def _receive_data(self) -> Message:
         message = self.receive()

@@ -6,7 +6,14 @@ from contextlib import asynccontextmanager
 import anyio
 import pytest
 
-from FasterAPI import Faster, RedirectResponse, Request, Response
+from FasterAPI import (
+    Faster,
+    RedirectResponse,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from FasterAPI.testclient import TestClient
 
 
@@ -99,3 +106,119 @@ def test_testclient_without_context_does_not_run_lifespan():
 
     assert TestClient(app).get("/").json() == "ok"
     assert started == []
+
+
+def echo_then_fail_app():
+    app = Faster()
+
+    @app.websocket("/echo-then-fail")
+    async def echo_then_fail(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        raise ValueError("bug after echo")
+
+    @app.websocket("/fail-after-accept")
+    async def fail_after_accept(websocket: WebSocket):
+        await websocket.accept()
+        raise ValueError("bug after accept")
+
+    @app.websocket("/fail-before-accept")
+    async def fail_before_accept(websocket: WebSocket):
+        raise ValueError("bug before accept")
+
+    return app
+
+
+def test_testclient_websocket_app_error_is_raised_at_exit():
+    client = TestClient(echo_then_fail_app())
+    with pytest.raises(ValueError, match="bug after echo"):
+        with client.websocket_connect("/echo-then-fail") as session:
+            session.send_text("hi")
+            assert session.receive_text() == "hi"
+
+
+def test_testclient_websocket_app_error_right_after_accept_is_raised_at_exit():
+    client = TestClient(echo_then_fail_app())
+    with pytest.raises(ValueError, match="bug after accept"):
+        with client.websocket_connect("/fail-after-accept"):
+            pass
+
+
+def test_testclient_websocket_app_error_replaces_the_close_it_caused():
+    # The app's 1011 reaches the test as a WebSocketDisconnect; leaving the block then
+    # raises the bug behind it, with the disconnect as its context.
+    client = TestClient(echo_then_fail_app())
+    with pytest.raises(ValueError, match="bug after accept") as info:
+        with client.websocket_connect("/fail-after-accept") as session:
+            session.receive_text()
+    assert isinstance(info.value.__context__, WebSocketDisconnect)
+    assert info.value.__context__.code == 1011
+
+
+def test_testclient_websocket_app_error_raised_by_receive_is_not_raised_again():
+    client = TestClient(echo_then_fail_app())
+    with client.websocket_connect("/fail-after-accept") as session:
+        assert session.receive()["code"] == 1011
+        with pytest.raises(ValueError, match="bug after accept"):
+            session.receive()
+
+
+def test_testclient_websocket_app_error_not_raised_without_raise_server_exceptions():
+    client = TestClient(echo_then_fail_app(), raise_server_exceptions=False)
+    with client.websocket_connect("/echo-then-fail") as session:
+        session.send_text("hi")
+        assert session.receive_text() == "hi"
+        assert session.receive()["code"] == 1011
+        with pytest.raises(WebSocketDisconnect) as info:
+            session.receive()
+        assert info.value.code == 1006
+
+
+async def raw_fail_before_accept(scope, receive, send):
+    await receive()
+    raise ValueError("raw bug before accept")
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "match"),
+    [
+        (echo_then_fail_app(), "/fail-before-accept", "bug before accept"),
+        (raw_fail_before_accept, "/", "raw bug before accept"),
+    ],
+    ids=["faster", "raw-asgi"],
+)
+def test_testclient_websocket_app_error_before_accept_is_raised_and_frees_the_portal(
+    app, path, match
+):
+    client = TestClient(app)
+    before = threading.active_count()
+    for _ in range(4):
+        with pytest.raises(ValueError, match=match):
+            with client.websocket_connect(path):
+                pass
+    assert threading.active_count() == before
+
+
+def test_testclient_websocket_disconnect_from_its_own_close_is_not_raised():
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"])  # what an uncaught disconnect does
+
+    with TestClient(app).websocket_connect("/") as session:
+        session.close(1001)
+    with TestClient(app).websocket_connect("/"):
+        pass
+
+
+def test_testclient_websocket_disconnect_the_app_raises_itself_is_raised():
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        raise WebSocketDisconnect(1006)  # not the client's doing
+
+    with pytest.raises(WebSocketDisconnect):
+        with TestClient(app).websocket_connect("/"):
+            pass
