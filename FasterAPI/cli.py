@@ -106,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "new":
             from FasterAPI._scaffold import create_project
 
-            print(f"Created {create_project(Path(args.name))}")
+            try:
+                print(f"Created {create_project(args.name)}")
+            except (ValueError, OSError) as exc:
+                raise CLIError(str(exc)) from None
         else:
             from FasterAPI._migrate import migrate_path
 

@@ -373,8 +373,51 @@ def test_cli_routes_lists_what_the_app_serves(tmp_path, monkeypatch, capsys):
     assert ["WS", "/ws", "ws"] in rows
 
 
-def test_cli_new_scaffolds_a_project_whose_tests_pass(tmp_path):
-    assert main(["new", str(tmp_path / "shop")]) == 0
+@pytest.mark.parametrize(
+    "name", ["bad name", "bad name/x", "x/y", "/tmp/x", "..", "_x", ".x", "x-", ""]
+)
+def test_cli_new_refuses_a_name_that_is_not_a_plain_project_name(
+    tmp_path, monkeypatch, capsys, name
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", name]) == 2
+    assert capsys.readouterr().err.startswith(f"fasterapi: invalid project name {name!r}: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_new_refuses_a_directory_in_use(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "notes.txt").write_text("mine")
+    assert main(["new", "shop"]) == 2
+    assert capsys.readouterr().err == (
+        "fasterapi: shop already exists and is not an empty directory\n"
+    )
+    assert [path.name for path in (tmp_path / "shop").iterdir()] == ["notes.txt"]
+
+
+def test_cli_new_project_is_installable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shop"]) == 0
+    # What pip runs first for `pip install -e .`: setuptools reads pyproject.toml and
+    # finds the project's modules (a flat layout with two modules made it give up).
+    metadata = tmp_path / "metadata"
+    metadata.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()"]
+        + ["egg_info", "--egg-base", str(metadata)],
+        cwd=tmp_path / "shop",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (metadata / "shop.egg-info" / "top_level.txt").read_text().split() == ["main"]
+
+
+def test_cli_new_scaffolds_a_project_whose_tests_pass(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "shop"]) == 0
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path / "shop",
