@@ -129,15 +129,24 @@ async def item(item_id: int, request: Request):
 
 
 def fasterapi(*args, cwd, timeout=20):
-    """Run the command to its end (it must not start serving)."""
-    return subprocess.run(
+    """Run the command to its end (it must not start serving: if it does, its process
+    group, server workers included, is killed after ``timeout`` seconds)."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "FasterAPI", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def start(*args, cwd):
