@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# A distribution name (PEP 508) is also a plain directory name on every system.
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 MAIN = '''"""{name}: a FasterAPI service."""
 
@@ -67,7 +71,11 @@ def test_invalid_note_is_422():
     assert client.post("/notes", json={{"text": ""}}).status_code == 422
 """
 
-PYPROJECT = """[project]
+PYPROJECT = """[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
 name = "{name}"
 version = "0.1.0"
 requires-python = ">=3.10"
@@ -75,6 +83,9 @@ dependencies = ["FasterAPI[testclient,server]"]
 
 [project.optional-dependencies]
 test = ["pytest>=8"]
+
+[tool.setuptools]
+py-modules = ["main"]  # the tests stay out of the distribution
 
 [tool.pytest.ini_options]
 pythonpath = ["."]
@@ -88,12 +99,22 @@ README = """# {name}
 """
 
 
-def create_project(target: Path) -> Path:
-    """Write the project into ``target`` (which must not exist or be empty)."""
-    if target.exists() and any(target.iterdir()):
-        raise FileExistsError(f"{target} exists and is not empty")
-    name = target.name
-    target.mkdir(parents=True, exist_ok=True)
+def create_project(name: str) -> Path:
+    """Write the project into the directory ``name``, which must not exist or be empty.
+
+    ``name`` is the project's name too: letters, digits and ``.-_`` inside, no path.
+    """
+    if not _NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid project name {name!r}: use letters, digits, '.', '-' and '_' "
+            "(starting and ending with a letter or digit), not a path"
+        )
+    if re.sub(r"[-_.]+", "-", name).lower() == "fasterapi":
+        raise ValueError("invalid project name: the project depends on FasterAPI itself")
+    target = Path(name)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(f"{name} already exists and is not an empty directory")
+    target.mkdir(exist_ok=True)
     files = {
         "main.py": MAIN,
         "test_main.py": TESTS,

@@ -21,6 +21,7 @@ from FasterAPI._exception_handling import (
     HandlerKey,
     server_error_response,
 )
+from FasterAPI._forwarded import ForwardedHeaders
 from FasterAPI._framing import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_REQUEST_HEADERS,
@@ -146,6 +147,8 @@ class Faster(FasterRouter):
         self._middleware: ASGIApp | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_lifespan: LoopLifespan | None = None
+        # Set by ``fasterapi run`` on servers that do not apply proxy headers themselves.
+        self._forwarded_headers: ForwardedHeaders | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -205,6 +208,8 @@ class Faster(FasterRouter):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._built:
             self._build_stack()
+        if self._forwarded_headers is not None and scope.get(_INNER) is not self:
+            self._forwarded_headers.apply(scope)
         middleware = self._middleware
         if middleware is not None and scope.get(_INNER) is not self:
             # With user middleware the stack runs first; its innermost app is this app
