@@ -326,7 +326,9 @@ class Faster(FasterRouter):
         app: ASGIApp = self
         for middleware in reversed(self.user_middleware):
             app = middleware.wrap(app)
-        self._middleware = ServerErrorMiddleware(app, self._send_server_error)
+        self._middleware = ServerErrorMiddleware(
+            app, self._send_server_error, self._answer_middleware_http_exception
+        )
 
     def _routes_table(self) -> RouteTable:
         table = self._table
@@ -415,6 +417,11 @@ class Faster(FasterRouter):
             await self._handle_exception(incomplete_body(), scope, receive, send, inline_errors)
         except Exception as exc:
             logger.debug("No answer for an incomplete body: %r", exc)
+
+    async def _answer_middleware_http_exception(
+        self, exc: HTTPException, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        await self._handle_exception(exc, scope, receive, send, True)
 
     async def _send_server_error(
         self, exc: BaseException, scope: Scope, receive: Receive, send: Send

@@ -1,4 +1,7 @@
-"""The outermost layer: turn an unhandled exception into a 500, log it, and re-raise it."""
+"""The outermost layer: turn an unhandled exception into a 500, log it, and re-raise it.
+
+An ``HTTPException`` raised by middleware (or by reading ``request.url`` there) is an
+answer, not a server error: it goes to ``on_http_exception`` when one is given."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
+from FasterAPI.exceptions import HTTPException
 from FasterAPI.middleware._asgi import ERROR_HEADERS
 
 logger = logging.getLogger("FasterAPI")
@@ -18,9 +22,12 @@ class ServerErrorMiddleware:
         self,
         app: ASGIApp,
         on_error: Callable[[BaseException, Scope, Receive, Send], Awaitable[None]],
+        on_http_exception: Callable[[HTTPException, Scope, Receive, Send], Awaitable[None]]
+        | None = None,
     ) -> None:
         self.app = app
         self.on_error = on_error
+        self.on_http_exception = on_http_exception
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,6 +43,10 @@ class ServerErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except HTTPException as exc:
+            if started or self.on_http_exception is None:
+                raise
+            await self.on_http_exception(exc, scope, receive, send)
         except Exception as exc:
             if started:
                 logger.exception("Exception after the response started", exc_info=exc)

@@ -21,7 +21,6 @@ Behind a TLS-terminating proxy, make the server trust the proxy's forwarded head
 
 from __future__ import annotations
 
-from FasterAPI._extract import get_header
 from FasterAPI._types import ASGIApp, Receive, Scope, Send
 from FasterAPI.middleware._asgi import (
     format_host,
@@ -51,8 +50,11 @@ class HTTPSRedirectMiddleware:
         if secure is None:
             await self.app(scope, receive, send)
             return
-        host_header = get_header(scope["headers"], b"host")
-        if host_header is not None:
+        hosts = [value for name, value in scope["headers"] if name == b"host"]
+        host_header = hosts[0] if hosts else None
+        if len(hosts) > 1:  # which would the redirect go to? (RFC 9112 §3.2: a 400)
+            parsed = None
+        elif host_header is not None:
             parsed = parse_host(host_header)
         else:
             server = scope.get("server")

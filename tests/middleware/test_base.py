@@ -478,3 +478,30 @@ def test_function_middleware_that_streams_the_body_leaves_the_app_an_empty_one()
     assert sum(seen) == 10
     assert answers[0].status_code == 200
     assert answers[0].text == ""
+
+
+@pytest.mark.parametrize("interface", ["asgi", "rsgi"])
+def test_http_exception_from_middleware_is_answered_not_a_500(interface):
+    from FasterAPI import HTTPException
+
+    app = Faster()
+
+    @app.middleware("http")
+    async def guard(request, call_next):
+        _ = request.url  # two Host headers: a 400 raised here
+        if request.url.path == "/deny":
+            raise HTTPException(401, "no token", headers={"www-authenticate": "Bearer"})
+        return await call_next(request)
+
+    @app.get("/open")
+    async def open_route():
+        return "ok"
+
+    client = TestClient(app, interface=interface)
+    assert client.get("/open").json() == "ok"
+    denied = client.get("/deny")
+    assert (denied.status_code, denied.json()) == (401, {"detail": "no token"})
+    assert denied.headers["www-authenticate"] == "Bearer"
+    hosts = [("host", "a.example"), ("host", "b.example")]
+    twice = client.get("/open", headers=hosts)
+    assert (twice.status_code, twice.json()) == (400, {"detail": "More than one Host header"})

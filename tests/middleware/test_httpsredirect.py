@@ -173,3 +173,10 @@ async def redirect_location(**scope_keys) -> bytes:
 )
 async def test_httpsredirect_location_path_is_percent_encoded(scope_keys, location):
     assert await redirect_location(**scope_keys) == location
+
+
+def test_httpsredirect_two_host_headers_are_400_not_a_redirect():
+    client = TestClient(make_app(), follow_redirects=False)
+    response = client.get("/", headers=[("Host", "a.example"), ("Host", "b.example")])
+    assert response.status_code == 400
+    assert "location" not in response.headers
