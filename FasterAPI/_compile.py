@@ -20,6 +20,7 @@ import msgspec
 from FasterAPI import params
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import parse_query, pick_headers, read_cookies
+from FasterAPI._patterns import end_anchored_meta
 from FasterAPI._rsgi_scope import RSGIScope
 from FasterAPI._types import Scope
 from FasterAPI.background import BackgroundTasks
@@ -412,7 +413,7 @@ def _signature(call: Callable[..., Any]) -> inspect.Signature:
 def _constrained(annotation: Any, extras: list[Any]) -> Any:
     """``annotation`` with the ``msgspec.Meta`` constraints found beside the marker (kept
     inside an Optional, where msgspec wants them)."""
-    metas = tuple(extra for extra in extras if isinstance(extra, msgspec.Meta))
+    metas = tuple(end_anchored_meta(extra) for extra in extras if isinstance(extra, msgspec.Meta))
     if not metas:
         return annotation
     inner = _strip_optional(annotation)

@@ -863,3 +863,38 @@ def test_msgspec_meta_constraints_beside_the_marker_are_checked():
     }
     assert schemas["n"]["minimum"] == 3
     assert schemas["a"]["minLength"] == 3
+
+
+def test_pattern_end_of_text_in_verbose_scoped_and_meta_forms():
+    app = Faster()
+
+    @app.get("/p")
+    async def p(
+        verbose: str = Query("a", pattern="(?x)^a+ # note: [unbalanced\n$"),
+        paren: str = Query("m", pattern=r"^\(?m$"),
+        scoped: str = Query("a", pattern=r"^a$|(?m:^b$)"),
+        meta: Annotated[str, msgspec.Meta(pattern="^c+$"), Query()] = "c",
+        literal: str = Query("d", pattern=r"^d\Z"),
+    ) -> dict:
+        return {"ok": True}
+
+    client = TestClient(app)
+    assert client.get("/p").json() == {"ok": True}
+    for name, value in [
+        ("verbose", "aa\n"),
+        ("paren", "m\n"),
+        ("scoped", "a\n"),
+        ("meta", "cc\n"),
+        ("literal", "d\n"),
+    ]:
+        answer = client.get("/p", params={name: value})
+        assert answer.status_code == 422, (name, answer.text)
+    # Under a scoped MULTILINE flag "$" still ends a line.
+    assert client.get("/p", params={"scoped": "b\nx"}).status_code == 200
+    patterns = {
+        parameter["name"]: parameter["schema"]["pattern"]
+        for parameter in client.get("/openapi.json").json()["paths"]["/p"]["get"]["parameters"]
+    }
+    assert patterns["literal"] == r"^d\Z"
+    assert patterns["meta"] == "^c+$"
+    assert patterns["scoped"] == r"^a$|(?m:^b$)"
