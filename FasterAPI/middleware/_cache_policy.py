@@ -94,6 +94,7 @@ def _seconds(argument: bytes) -> int:
         text = text[1:-1]
     if not text.isdigit():
         return 0
+    text = text.lstrip(b"0") or b"0"  # "00000000001" is one second
     return _LONGEST if len(text) > 10 else min(int(text), _LONGEST)
 
 
@@ -122,7 +123,8 @@ def storage(
     ``max_body_bytes``; ``text/event-stream``; a ``Vary`` naming a header outside
     ``vary``; or a response already stale: ``s-maxage``, else ``max-age``, else
     ``Expires`` minus ``Date`` (a malformed value reads as stale, a repeated directive
-    as its smallest value), less its ``Age``. Otherwise it lives ``ttl_ms`` at most."""
+    as its smallest value), less its age (its ``Age``, or the time since its ``Date`` if
+    longer). Otherwise it lives ``ttl_ms`` at most."""
     if status not in CACHEABLE_STATUS:
         return None
     max_age: int | None = None
@@ -178,6 +180,11 @@ def storage(
     else:
         fresh_ms = ttl_ms
     age = 0 if age_value is None else _seconds(age_value)
+    if date is not None:
+        # RFC 9111 §4.2.3: a response is at least as old as its Date says.
+        sent = _http_date(date)
+        if sent is not None:
+            age = max(age, int(now - sent))
     lifetime = min(ttl_ms, fresh_ms - age * 1000)
     if lifetime <= 0:
         return None

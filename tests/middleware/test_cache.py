@@ -332,6 +332,7 @@ def entry_ttl(redis_url):
         ("/header/cache-control/s-maxage=5, max-age=600", 5_000),
         ("/header/cache-control/public, max-age=600", 60_000),  # ttl is the longest
         ("/header/age/50", 10_000),  # 50 of the ttl's 60 s already gone
+        ("/header/cache-control/max-age=00000000005", 5_000),  # leading zeros: 5 s
     ],
 )
 def test_cache_response_freshness_caps_the_entry_ttl(redis_url, path, longest):
@@ -654,3 +655,21 @@ def test_cache_plain_response_class(redis_url):
         hit = client.get("/raw")
         assert hit.headers["x-cache"] == "HIT"
         assert hit.content == b"\x00\x01"
+
+
+def test_cache_response_dated_in_the_past_is_that_old(redis_url):
+    # RFC 9111 §4.2.3: a relayed response whose Date is 30 s old has 10 s left of 40.
+    app = Faster()
+
+    @app.get("/relayed/{seconds_old}")
+    async def relayed(seconds_old: int):
+        sent = formatdate(time.time() - seconds_old, usegmt=True)
+        return Response(b"x", headers={"date": sent, "cache-control": "max-age=40"})
+
+    middleware = RedisCacheMiddleware(app, redis=redis_url, ttl=60)
+    with TestClient(middleware) as client:
+        client.get("/relayed/30")
+        assert client.get("/relayed/30").headers["x-cache"] == "HIT"
+        assert 7_000 < entry_ttl(redis_url) <= 10_000
+        assert client.get("/relayed/50").headers["x-cache"] == "MISS"
+        assert client.get("/relayed/50").headers["x-cache"] == "MISS"  # already stale
