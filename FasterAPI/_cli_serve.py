@@ -109,6 +109,13 @@ def load_configured_app(options: AppOptions, target: str) -> Any:
             app.root_path = options.root_path
         if options.forwarded_allow_ips is not None:
             app._forwarded_headers = ForwardedHeaders(options.forwarded_allow_ips)
+    elif options.forwarded_allow_ips is not None:
+        print(
+            f"fasterapi: {target} is not a Faster app: X-Forwarded-For and "
+            "X-Forwarded-Proto are not applied on Granian (wrap it in middleware that does)",
+            file=sys.stderr,
+            flush=True,
+        )
     return app
 
 

@@ -103,7 +103,7 @@ class ForwardedHeaders:
         proto = ""
         for name, value in pairs:
             if name == "x-forwarded-for":
-                hops.extend(hop.strip() for hop in value.split(",") if hop.strip())
+                hops.extend(_address(hop) for hop in value.split(",") if hop.strip())
             elif name == "x-forwarded-proto":
                 proto = value.rpartition(",")[2].strip().lower() or proto
         scheme = _SCHEMES[kind].get(proto)
@@ -118,3 +118,17 @@ class ForwardedHeaders:
                 if not self.trusts(hop):
                     return hop
         return hops[0]
+
+
+def _address(hop: str) -> str:
+    """An ``X-Forwarded-For`` entry's address: without the port some proxies append
+    (``1.2.3.4:5678``, ``[::1]:80``) or the brackets around an IPv6 address."""
+    hop = hop.strip()
+    if hop.startswith("["):
+        closing = hop.find("]")
+        return hop[1:closing] if closing > 0 else hop
+    if hop.count(":") == 1:  # IPv4 (or a name) with a port; bare IPv6 has several colons
+        host, _, port = hop.partition(":")
+        if port.isdigit():
+            return host
+    return hop

@@ -435,3 +435,27 @@ def test_cli_new_scaffolds_a_project_whose_tests_pass(tmp_path, monkeypatch):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def test_cli_run_says_proxy_headers_skip_an_app_that_is_not_faster(tmp_path):
+    (tmp_path / "main.py").write_text(
+        APP_V.format(version=1)
+        + "\n\ninner = app\n\n\nasync def app(scope, receive, send):  # noqa: F811\n"
+        + "    await inner(scope, receive, send)\n"
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "FasterAPI", "run", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/version"
+        assert poll(process, url, answered).json() == {"version": 1}
+    finally:
+        stop(process)
+    assert "main:app is not a Faster app: X-Forwarded-For" in process.stderr.read()

@@ -125,3 +125,19 @@ def test_forwarded_scheme_is_set_before_middleware_runs(interface):
     client = TestClient(app, interface=interface, follow_redirects=False)
     assert client.get("/who", headers=HEADERS).status_code == 200
     assert client.get("/who").status_code == 307
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "client"),
+    [
+        ("1.2.3.4:5678", "1.2.3.4"),
+        ("[2001:db8::1]:80", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        # A trusted proxy appending its address with a port is still recognised.
+        ("1.1.1.1, 10.0.0.7:99", "1.1.1.1"),
+    ],
+)
+def test_forwarded_entries_lose_ports_and_brackets(forwarded, client):
+    scope = scope_of("10.0.0.5", ("x-forwarded-for", forwarded))
+    assert applied("10.0.0.0/8", scope)[0] == (client, 0)
