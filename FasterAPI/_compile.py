@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Optional, Union
 
 import msgspec
+import msgspec.inspect
 
 from FasterAPI import params
 from FasterAPI._errors import from_message, missing
@@ -422,6 +423,27 @@ def _constrained(annotation: Any, extras: list[Any]) -> Any:
     return constrained if inner is annotation else Optional[constrained]
 
 
+def _has_meta(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is Annotated:
+        base, *extras = typing.get_args(annotation)
+        return any(isinstance(extra, msgspec.Meta) for extra in extras) or _has_meta(base)
+    return any(_has_meta(arg) for arg in typing.get_args(annotation))
+
+
+def _check_constraints(field: Field, owner: str) -> None:
+    """Constraints msgspec cannot apply to the type (``ge`` on a ``str``, say) fail when
+    the route is defined, not as a 500 on every request."""
+    from FasterAPI._form_body import is_upload_annotation
+
+    typed = field.typed()
+    if not _has_meta(typed) or is_upload_annotation(field.annotation):
+        return
+    try:
+        msgspec.inspect.type_info(typed)
+    except TypeError as exc:
+        raise RouteDefinitionError(f"{owner}: parameter {field.name!r}: {exc}") from None
+
+
 def _marker_of(parameter: inspect.Parameter) -> tuple[Any, Any]:
     """(annotation without the marker, the marker from Annotated or the default, or None).
 
@@ -517,6 +539,7 @@ def build_plan(
             models.setdefault(marker.source, []).append(model)
             continue
         field = Field(parameter.name, _alias(parameter.name, marker), annotation, marker)
+        _check_constraints(field, owner)
         if isinstance(marker, params.Body):
             plan.body_fields.append(field)
         else:

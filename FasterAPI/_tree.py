@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -40,12 +41,17 @@ class Converter:
 
 
 def _float_to_string(value: float) -> str:
+    value = float(value)
     if math.isnan(value) or math.isinf(value) or value < 0:
         raise ValueError("path floats must be finite and non-negative")
-    return f"{value:f}".rstrip("0").rstrip(".")
+    # The shortest text that reads back as the same float, without an exponent (which
+    # the converter's pattern has no room for): 1e-07 -> "0.0000001".
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _int_to_string(value: int) -> str:
+    value = int(value)
     if value < 0:
         raise ValueError("path ints must be non-negative")
     return str(value)

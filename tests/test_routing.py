@@ -423,3 +423,41 @@ def test_include_router_keeps_a_route_s_own_response_class():
     default_answer = client.get("/plain/default")
     assert default_answer.headers["content-type"].startswith("text/html")
     assert default_answer.text == "<b>x</b>"
+
+
+def test_url_for_numbers_read_back_as_the_same_value():
+    app = Faster()
+
+    @app.get("/f/{value:float}", name="f")
+    async def f(value: float) -> float:
+        return value
+
+    @app.get("/i/{value:int}", name="i")
+    async def i(value: int) -> int:
+        return value
+
+    client = TestClient(app)
+    for number in (0.1234567, 1e-7, 2.0, 1e20):
+        assert client.get(app.url_path_for("f", value=number)).json() == number
+    assert app.url_path_for("f", value=1e-7) == "/f/0.0000001"
+    assert app.url_path_for("i", value=True) == "/i/1"
+
+
+def test_constraints_a_type_cannot_take_fail_at_definition():
+    from typing import Annotated, Optional
+
+    import msgspec
+
+    from FasterAPI import Query
+
+    app = Faster()
+    for annotation in (
+        Annotated[str, Query(ge=1)],
+        Annotated[str, msgspec.Meta(ge=1), Query()],
+        Annotated[Optional[int], Query(min_length=2)],
+    ):
+        with pytest.raises(TypeError, match="Can only set"):
+
+            @app.get("/x")
+            async def x(value: annotation = None):  # type: ignore[valid-type]
+                return value
