@@ -18,6 +18,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_mount_middleware",
     "test_framing",
     "test_params",
+    "test_param_constraints",
     "test_request",
     "test_response",
     "test_routing",

@@ -148,13 +148,14 @@ def fasterapi(*args, cwd, timeout=20):
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def start(*args, cwd):
+def start(*args, cwd, stderr=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "FasterAPI", *args, "--log-level", "warning"],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         start_new_session=True,
     )
@@ -444,14 +445,8 @@ def test_cli_run_says_proxy_headers_skip_an_app_that_is_not_faster(tmp_path):
         + "    await inner(scope, receive, send)\n"
     )
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "FasterAPI", "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    process = start(
+        "run", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, stderr=subprocess.PIPE
     )
     try:
         url = f"http://127.0.0.1:{port}/version"

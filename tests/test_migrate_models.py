@@ -1,0 +1,257 @@
+"""fasterapi migrate-from-fastapi: Pydantic models rewritten as msgspec Structs (fields,
+constraints, config and methods), checked by running the migrated code."""
+
+import textwrap
+
+from migrate_support import TODO, check_in_subprocess, migrate, write_tree
+
+# -- Pydantic models -------------------------------------------------------------------------
+
+MODELS = r"""
+    from typing import Annotated, Dict, List, Optional, Union
+
+    import pydantic
+    from fastapi import FastAPI, HTTPException, status
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        EmailStr,
+        Field,
+        ValidationError,
+        computed_field,
+        conint,
+        constr,
+        model_validator,
+    )
+
+
+    class Address(BaseModel):
+        model_config = {"extra": "forbid"}
+
+        street: str = Field(..., min_length=3)
+        zip_code: constr(pattern=r"^\d{5}$")
+
+
+    class Person(pydantic.BaseModel):
+        class Config:
+            extra = "forbid"
+            frozen = True
+
+        user_name: str = Field(alias="userName")
+        email: EmailStr
+        age: Annotated[int, Field(ge=0, le=150)] = 30
+        bonus: Annotated[Optional[int], Field(gt=0)] = None
+        score: Optional[int] = Field(None, ge=0, le=10)
+        rank: Union[int, None] = Field(default=None, lt=100)
+        level: int | None = Field(None, gt=0)
+        tags: List[str] = ["new"]
+        extra_info: Dict[str, int] = Field(default_factory=dict, description="free-form")
+        lucky: conint(gt=0) = 7
+        money: float = Field(0, allow_inf_nan=False)
+        address: Optional[Address] = None
+
+
+    class Employee(Person):
+        badge: int = Field(..., ge=1)
+
+
+    class Checked(BaseModel):
+        model_config = ConfigDict(str_strip_whitespace=True)
+
+        low: int
+        high: int
+
+        @model_validator(mode="after")
+        def ordered(self):
+            return self
+
+        @computed_field
+        @property
+        def span(self) -> int:
+            return self.high - self.low
+
+        def summary(self) -> dict:
+            return self.dict()
+
+
+    app = FastAPI()
+
+
+    @app.post("/people")
+    def create(person: Employee) -> dict:
+        text = person.json(by_alias=True)
+        again = Employee.model_validate_json(text)
+        older = person.model_copy(update={"age": 40})
+        return {
+            "dict": person.dict()["user_name"],
+            "dump": person.model_dump(mode="json")["address"],
+            "wire": person.model_dump(mode="json", by_alias=True)["userName"],
+            "json": Employee.parse_raw(text) == again,
+            "older": older.age,
+            "checked": Checked.parse_obj({"low": 1, "high": 3}).summary(),
+            "encoded": person.model_dump_json(by_alias=True).startswith('{"userName":"bob"'),
+        }
+
+
+    @app.post("/addresses", status_code=status.HTTP_201_CREATED)
+    def address(data: dict) -> dict:
+        try:
+            return {"street": Address.model_validate(data).street}
+        except ValidationError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
+
+
+    class Signup(BaseModel):
+        login: str
+        password: str
+
+
+    class Account(BaseModel):
+        login: str
+        hashed: str
+
+
+    @app.post("/signup", response_model=Account)
+    def signup(form: Signup):
+        return Account(**form.model_dump(), hashed=form.password[::-1])
+
+
+    def unknown(obj) -> dict:
+        return obj.dict()
+
+
+    def partial(person: Person) -> dict:
+        return person.model_dump(exclude_unset=True)
+    """
+
+
+def test_migrate_models_fields_config_and_methods(tmp_path, capsys):
+    write_tree(tmp_path, {"people.py": MODELS})
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    text = (tmp_path / "people.py").read_text()
+    expected_lines = [
+        "class Address(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):",
+        "    street: Annotated[str, msgspec.Meta(min_length=3)]",
+        '    zip_code: Annotated[str, msgspec.Meta(pattern=r"^\\d{5}$")]',
+        "class Person(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):",
+        '    user_name: str = msgspec.field(name="userName")',
+        "    age: Annotated[int, msgspec.Meta(ge=0, le=150)] = 30",
+        "    bonus: Optional[Annotated[int, msgspec.Meta(gt=0)]] = None",
+        "    score: Optional[Annotated[int, msgspec.Meta(ge=0, le=10)]] = None",
+        "    rank: Union[Annotated[int, msgspec.Meta(lt=100)], None] = None",
+        "    level: Annotated[int, msgspec.Meta(gt=0)] | None = None",
+        '    tags: List[str] = msgspec.field(default_factory=lambda: ["new"])',
+        "    lucky: Annotated[int, msgspec.Meta(gt=0)] = 7",
+        f"    money: float = 0  # {TODO}: Field options msgspec has no counterpart for: "
+        "allow_inf_nan=False",
+        "class Employee(Person, kw_only=True):",
+        "    badge: Annotated[int, msgspec.Meta(ge=1)]",
+        "        return msgspec.structs.asdict(self)",
+        '    older = msgspec.structs.replace(person, **{"age": 40})',
+        '        "json": msgspec.json.decode(text, type=Employee) == again,',
+        '        return {"street": msgspec.convert(data, Address).street}',
+        "    except msgspec.ValidationError as exc:",
+        "    return msgspec.convert(SimpleNamespace(**msgspec.structs.asdict(form), "
+        "hashed=form.password[::-1]), Account, from_attributes=True)",
+    ]
+    for line in expected_lines:
+        assert line in text.splitlines(), line
+    assert "from pydantic import (\n    computed_field,\n    model_validator,\n)\n" in text
+    assert "class Config" not in text and "model_config" not in text and "Field(" not in text
+    reported = [line.split(": ", 1)[1] for line in err.splitlines()]
+    assert reported == [
+        "Field options msgspec has no counterpart for: allow_inf_nan=False",
+        "model configuration not translated: str_strip_whitespace=True",
+        "pydantic model_validator does not run on a msgspec.Struct: move the check into "
+        "__post_init__ (raise ValueError) or a msgspec.Meta constraint",
+        "computed fields are not encoded by msgspec: add a field",
+        "if this is a model, use msgspec.structs.asdict(obj)",
+        ".model_dump() with these arguments has no msgspec counterpart: port by hand",
+    ]
+    assert text.count(TODO) == len(reported)
+    check_in_subprocess(
+        tmp_path,
+        """
+        from FasterAPI.testclient import TestClient
+        import people
+
+        client = TestClient(people.app)
+        bob = {
+            "userName": "bob",
+            "email": "bob@example.com",
+            "badge": 7,
+            "address": {"street": "Main", "zip_code": "12345"},
+        }
+        created = client.post("/people", json=bob)
+        assert created.status_code == 200, created.text
+        assert created.json() == {
+            "dict": "bob",
+            "dump": {"street": "Main", "zip_code": "12345"},
+            "wire": "bob",
+            "json": True,
+            "older": 40,
+            "checked": {"low": 1, "high": 3},
+            "encoded": True,
+        }
+        for bad in [
+            {"userName": "bob", "email": "bob@example.com"},  # badge is required
+            {"email": "bob@example.com", "badge": 1},  # so is the aliased name
+            {**bob, "email": "not-an-address"},
+            {**bob, "badge": 0},
+            {**bob, "age": 151},
+            {**bob, "bonus": 0},
+            {**bob, "score": 11},
+            {**bob, "rank": 100},
+            {**bob, "level": 0},
+            {**bob, "lucky": 0},
+            {**bob, "unknown": 1},
+            {**bob, "address": {"street": "Main", "zip_code": "1"}},
+            {**bob, "address": {"street": "Main", "zip_code": "12345", "x": 1}},
+        ]:
+            response = client.post("/people", json=bad)
+            assert response.status_code == 422, (bad, response.text)
+        ok = client.post("/addresses", json={"street": "Main", "zip_code": "12345"})
+        assert (ok.status_code, ok.json()) == (201, {"street": "Main"})
+        bad = client.post("/addresses", json={"street": "Ma", "zip_code": "12345"})
+        assert bad.status_code == 400 and "street" in bad.json()["detail"], bad.text
+        account = client.post("/signup", json={"login": "ann", "password": "abc"})
+        assert account.json() == {"login": "ann", "hashed": "cba"}, account.text
+        """,
+    )
+
+
+def test_migrate_leaves_pydantic_settings_classes_to_pydantic(tmp_path, capsys):
+    settings = textwrap.dedent(
+        """
+        from pydantic import BaseModel, Field
+        from pydantic_settings import BaseSettings
+
+
+        class Settings(BaseSettings):
+            name: str = Field("svc", description="service name")
+
+
+        class Limits(BaseModel):
+            size: int = Field(10, le=100)
+        """
+    ).lstrip()
+    (tmp_path / "config.py").write_text(settings)
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "config.py").read_text()
+    assert text.startswith(
+        "from typing import Annotated\n\nimport msgspec\nfrom pydantic import Field\n"
+    )
+    assert '    name: str = Field("svc", description="service name")\n' in text
+    assert "    size: Annotated[int, msgspec.Meta(le=100)] = 10\n" in text
+    check_in_subprocess(tmp_path, "import config; assert config.Settings().name == 'svc'")
+
+
+def test_migrate_is_idempotent(tmp_path, capsys):
+    write_tree(tmp_path, {"people.py": MODELS})
+    migrate(capsys, tmp_path)
+    first = (tmp_path / "people.py").read_text()
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0 and out == ""
+    assert (tmp_path / "people.py").read_text() == first
