@@ -19,6 +19,13 @@ def busy(seconds: float) -> int:
     return loops
 
 
+def busy_span(seconds: float) -> tuple[float, float]:
+    """Spin like ``busy``; return the wall-clock times this call started and ended."""
+    started = time.time()
+    busy(seconds)
+    return started, time.time()
+
+
 def where() -> dict:
     """Which process, thread and interpreter this runs in."""
     interpreter_id = None

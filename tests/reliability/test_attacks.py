@@ -278,14 +278,15 @@ def test_attack_canary_health_stays_fast(server, attack):
     name, base = server
     before = stats(base)
     # The machine has 2 cores shared by the server, this test and whatever else runs: a slow
-    # canary gets one more try, so only an attack that slows it down every time fails.
+    # canary gets one more try, so only an attack that slows it down every time fails. A server
+    # an attack stalls answers in seconds; the bound leaves room for a busy machine.
     for _ in range(2):
         latencies, failures, answers = _run(attack, name, base)
         assert failures == []
         assert len(latencies) >= 20
-        if percentile(latencies, 0.99) < 0.05:
+        if percentile(latencies, 0.99) < 0.25:
             break
-    assert percentile(latencies, 0.99) < 0.05, sorted(latencies)[-5:]
+    assert percentile(latencies, 0.99) < 0.25, sorted(latencies)[-5:]
     after = stats(base)
     assert after["hits"].get("smuggled", 0) == before["hits"].get("smuggled", 0)
     assert after["errors"] == before["errors"]
