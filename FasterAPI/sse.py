@@ -72,39 +72,63 @@ class ServerSentEvent(msgspec.Struct, frozen=True):
 
     def encode(self) -> bytes:
         """The event on the wire (UTF-8), ending with the blank line that dispatches it."""
-        if self.comment is None and self.retry is None:
-            # PERF: the usual event (event, id, data), built back to front.
-            data, ident, event = self.data, self.id, self.event
-            kind = type(data)
-            if kind is dict or kind is list:
-                payload = _json_encoder.encode(data)
-                if event is not None and type(ident) is int:  # the commonest shape
-                    return b"event: %s\nid: %d\ndata: %s\n\n" % (event.encode(), ident, payload)
-                wire = b"data: %s\n\n" % payload
+        return _encode_event(self)
+
+
+def _encode_event(sse: ServerSentEvent) -> bytes:
+    if sse.comment is None and sse.retry is None:
+        # PERF: the usual event (event, id, data), built back to front.
+        data, ident, event = sse.data, sse.id, sse.event
+        kind = type(data)
+        if kind is dict or kind is list:
+            wire = b"data: %s\n\n" % _json_encoder.encode(data)
+        else:
+            wire = b"\n" if data is None else _data_lines(data) + b"\n"
+        if ident is not None:
+            if type(ident) is int:
+                wire = b"id: %d\n%s" % (ident, wire)
             else:
-                wire = b"\n" if data is None else _data_lines(data) + b"\n"
-            if ident is not None:
-                if type(ident) is int:
-                    wire = b"id: %d\n%s" % (ident, wire)
-                else:
-                    wire = b"id: %s\n%s" % (str(ident).encode(), wire)
-            if event is not None:
-                wire = b"event: %s\n%s" % (event.encode(), wire)
-            return wire
-        parts: list[bytes] = []
-        if self.comment is not None:
-            for line in _LINE_BREAK.split(self.comment.encode()):
-                parts.append((b": " + line + b"\n") if line else b":\n")
-        if self.event is not None:
-            parts.append(b"event: %s\n" % self.event.encode())
-        if self.id is not None:
-            parts.append(b"id: %s\n" % str(self.id).encode())
-        if self.retry is not None:
-            parts.append(b"retry: %d\n" % self.retry)
-        if self.data is not None:
-            parts.append(_data_lines(self.data))
-        parts.append(b"\n")
-        return b"".join(parts)
+                wire = b"id: %s\n%s" % (str(ident).encode(), wire)
+        if event is not None:
+            wire = b"event: %s\n%s" % (event.encode(), wire)
+        return wire
+    parts: list[bytes] = []
+    if sse.comment is not None:
+        for line in _LINE_BREAK.split(sse.comment.encode()):
+            parts.append((b": " + line + b"\n") if line else b":\n")
+    if sse.event is not None:
+        parts.append(b"event: %s\n" % sse.event.encode())
+    if sse.id is not None:
+        parts.append(b"id: %s\n" % str(sse.id).encode())
+    if sse.retry is not None:
+        parts.append(b"retry: %d\n" % sse.retry)
+    if sse.data is not None:
+        parts.append(_data_lines(sse.data))
+    parts.append(b"\n")
+    return b"".join(parts)
+
+
+def _encode_item(item: Any) -> bytes:
+    """The wire bytes of one item of an event stream: an event, or the data of one."""
+    if type(item) is ServerSentEvent:
+        # PERF: the commonest event (JSON data, a name, an int id) is written in this one frame.
+        data, ident, event = item.data, item.id, item.event
+        if (
+            type(data) is dict
+            and type(ident) is int
+            and event is not None
+            and item.comment is None
+            and item.retry is None
+        ):
+            return b"event: %s\nid: %d\ndata: %s\n\n" % (
+                event.encode(),
+                ident,
+                _json_encoder.encode(data),
+            )
+        return _encode_event(item)
+    if isinstance(item, ServerSentEvent):
+        return item.encode()  # a subclass may write itself differently
+    return _data_lines(item) + b"\n"
 
 
 def _check_field(name: str, value: str) -> None:
@@ -160,10 +184,8 @@ class EventSourceResponse(StreamingResponse):
     def _plain_chunks(self) -> bool:
         return not self.ping_interval  # pings need a helper task
 
-    def _render_chunk(self, chunk: Any) -> bytes:
-        if isinstance(chunk, ServerSentEvent):
-            return chunk.encode()
-        return _data_lines(chunk) + b"\n"
+    # PERF: a plain function, so each item costs one call.
+    _render_chunk = staticmethod(_encode_item)  # type: ignore[assignment]
 
     async def _send_chunks(
         self, chunks: AsyncIterator[Any], send: Send, group: anyio.abc.TaskGroup

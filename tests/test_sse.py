@@ -96,6 +96,17 @@ class Point(msgspec.Struct):
 )
 def test_server_sent_event_encode_each_field(event, wire):
     assert event.encode() == wire
+    assert body_of(event) == wire  # the same bytes when streamed
+
+
+def test_event_source_response_uses_a_subclass_encoding():
+    class Shouting(ServerSentEvent, frozen=True):
+        def encode(self) -> bytes:
+            return super().encode().upper()
+
+    assert body_of(Shouting({"n": 1}, event="tick", id=1), "x") == (
+        b'EVENT: TICK\nID: 1\nDATA: {"N":1}\n\ndata: x\n\n'
+    )
 
 
 @pytest.mark.parametrize(
