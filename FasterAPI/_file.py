@@ -131,7 +131,11 @@ class FileResponse(Response):
                 # it too (each thread hop costs tens of microseconds under load). A small
                 # file the kernel has in memory is read on the loop even when the server
                 # could send it: Granian sends 64 KiB from bytes faster than from a path.
-                st, head = await self._stat_and_read_small(key, read_uncached=not pathsend)
+                # PERF: on the loop without a coroutine when the kernel has it in memory.
+                found = self._stat_and_read_on_loop(key) if self._on_loop(key) else None
+                if found is None:
+                    found = await self._stat_and_read_small(key, read_uncached=not pathsend)
+                st, head = found
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
@@ -194,7 +198,8 @@ class FileResponse(Response):
                 scope[RESPONSE_STARTED] = True
                 bridge.protocol.response_bytes(status, str_headers(headers), body)
             else:
-                await _start(scope, send, status, headers)
+                scope[RESPONSE_STARTED] = True
+                await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body, "more_body": False})
         else:
             await self._send_span(scope, send, status, headers, 0, size)
@@ -230,6 +235,18 @@ class FileResponse(Response):
             raise self._cannot_read(key, exc) from exc
         _local_files.remember(key, st)
         return st
+
+    def _stat_and_read_on_loop(self, key: str) -> tuple[os.stat_result, bytes | None] | None:
+        """The stat and bytes of a small regular file the kernel has in memory, else None
+        (a bigger file: its stat; failures and unread bytes: ``_stat_and_read_small``)."""
+        try:
+            st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
+        except (OSError, ValueError):
+            return None
+        if unread or (body is not None and len(body) != st.st_size):
+            return None
+        _local_files.remember(key, st)
+        return st, body
 
     async def _stat_and_read_small(
         self, key: str, read_uncached: bool
@@ -416,8 +433,21 @@ def _ascii_fallback(filename: str) -> str:
     )
 
 
+_STAT_HEADERS = frozenset({b"content-length", b"last-modified", b"etag"})
+
+
 def _with_stat(headers: RawHeaders, st: os.stat_result) -> RawHeaders:
     """A copy of ``headers`` with the file's length, and Last-Modified/ETag unless set."""
+    for name, _ in headers:
+        if name in _STAT_HEADERS:
+            break
+    else:  # PERF: the usual case, none of them set
+        return [
+            *headers,
+            (b"content-length", b"%d" % st.st_size),
+            (b"last-modified", _last_modified(int(st.st_mtime))),
+            (b"etag", b'"%x-%x"' % (st.st_mtime_ns, st.st_size)),
+        ]
     result = [pair for pair in headers if pair[0] != b"content-length"]
     names = {name for name, _ in result}
     result.append((b"content-length", b"%d" % st.st_size))
