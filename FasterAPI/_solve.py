@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from FasterAPI._compile import Plan, build_plan
+from FasterAPI._compile import Field, Plan, build_plan
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
@@ -210,6 +211,17 @@ def override_plan(
     if plan is None:
         plan = cache[key] = build_plan(call, path_types=path_types)
     return plan
+
+
+def overridden_body_fields(plan: Plan, overrides: Mapping[Any, Any], app: Any) -> list[Field]:
+    """The body fields of ``plan``'s tree with the dependency overrides in place."""
+    found = list(plan.body_fields)
+    for spec, sub_plan in plan.dependencies:
+        replacement = overrides.get(spec.call)
+        if replacement is not None:
+            sub_plan = app.override_plan(replacement, plan.path_types)
+        found.extend(overridden_body_fields(sub_plan, overrides, app))
+    return found
 
 
 class _Step:

@@ -22,7 +22,13 @@ from FasterAPI._serialize import (
     encode_json,
     resolve_response_model,
 )
-from FasterAPI._solve import FlatPlan, RequestContext, call_plan, solve
+from FasterAPI._solve import (
+    FlatPlan,
+    RequestContext,
+    call_plan,
+    overridden_body_fields,
+    solve,
+)
 from FasterAPI._stream import StreamingResponse
 from FasterAPI._tree import PathTemplate, parse_path
 from FasterAPI._types import ASGIApp, Message, Receive, Scope, Send
@@ -179,6 +185,8 @@ class APIRoute:
         settle_extra_keys(self.plan)
         body_fields = self.plan.all_fields("body")
         self.body_plan = BodyPlan(body_fields, self.name) if body_fields else None
+        self._own_body_key = tuple(id(field) for field in body_fields)
+        self._override_body_plans: dict[tuple[int, ...], tuple[list[Any], BodyPlan]] = {}
         self.flat = FlatPlan(self.plan)
         if self.body_plan is not None and not self.body_plan.is_form:
             self.body_plan.keep_bytes(any(step.plan.sources for step in self.flat.steps))
@@ -247,15 +255,17 @@ class APIRoute:
     ) -> None:
         """The reference request path: every feature, driven by the flattened plan."""
         ctx = RequestContext(app, scope, receive, send, path_params, self.max_body_size)
+        overrides = app.dependency_overrides if app is not None else None
+        body_plan = self.body_plan if not overrides else self._body_plan_with(overrides, app)
         try:
-            if self.body_plan is not None:
-                await self.body_plan.read(ctx)
-            if app is not None and app.dependency_overrides:
+            if body_plan is not None:
+                await body_plan.read(ctx)
+            if overrides:
                 kwargs = await solve(self.plan, ctx, [])
             else:
                 kwargs = await self.flat.solve(ctx)
             if kwargs is None:
-                body = None if self.body_plan is None else await self.body_plan.received(ctx)
+                body = None if body_plan is None else await body_plan.received(ctx)
                 raise RequestValidationError(ctx.errors, body=body)
             plan = self.plan
             if plan.is_async:
@@ -290,6 +300,23 @@ class APIRoute:
         finally:
             if ctx.has_request:
                 await ctx.request.close()
+
+    def _body_plan_with(self, overrides: dict[Any, Any], app: Any) -> BodyPlan | None:
+        """The body plan when dependency overrides may read other body fields than the
+        route's own dependencies."""
+        fields = overridden_body_fields(self.plan, overrides, app)
+        key = tuple(id(field) for field in fields)
+        if self.body_plan is not None and key == self._own_body_key:
+            return self.body_plan
+        if not fields:
+            return None
+        found = self._override_body_plans.get(key)
+        if found is None:
+            if len(self._override_body_plans) >= 64:
+                self._override_body_plans.clear()
+            # The fields are kept with the plan, so their ids in the key stay theirs.
+            found = self._override_body_plans[key] = (fields, BodyPlan(fields, self.name))
+        return found[1]
 
     async def send_result(
         self,

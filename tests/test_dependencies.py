@@ -394,6 +394,43 @@ def test_dependency_override_reads_the_route_path_parameters():
     assert client.get("/items/6").json() == {"real": 6}
 
 
+def test_dependency_override_reads_body_fields_the_route_did_not_have():
+    import msgspec
+
+    class Note(msgspec.Struct):
+        text: str
+
+    app = Faster()
+
+    def current_note() -> str:
+        return "stored"
+
+    def note_from_body(note: Note) -> str:
+        return note.text
+
+    @app.post("/notes")
+    async def notes(note: str = Depends(current_note)) -> dict:
+        return {"note": note}
+
+    @app.post("/echo")
+    async def echo(note: str = Depends(note_from_body)) -> dict:
+        return {"note": note}
+
+    client = TestClient(app)
+    app.dependency_overrides[current_note] = note_from_body
+    assert client.post("/notes", json={"text": "sent"}).json() == {"note": "sent"}
+    missing = client.post("/notes")
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body"]
+    assert client.post("/notes", json={"text": 1}).status_code == 422
+    # An override that needs no body lifts the route's own body requirement.
+    app.dependency_overrides[note_from_body] = current_note
+    assert client.post("/echo").json() == {"note": "stored"}
+    app.dependency_overrides.clear()
+    assert client.post("/notes").json() == {"note": "stored"}
+    assert client.post("/echo").status_code == 422
+
+
 def test_partials_of_async_functions_and_generators_are_awaited():
     import functools
 
