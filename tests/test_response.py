@@ -15,6 +15,7 @@ from FasterAPI import (
     MsgPackResponse,
     ORJSONResponse,
     PlainTextResponse,
+    Query,
     RedirectResponse,
     UJSONResponse,
 )
@@ -389,3 +390,35 @@ def test_msgpack_response_model_filters_keep_native_types():
 
     decoded = msgpack.unpackb(TestClient(app).get("/r").content, timestamp=3)
     assert decoded == {"data": b"\x00\x01", "at": at}
+
+
+def test_floats_json_cannot_hold_are_null_and_bounds_refuse_them():
+    app = Faster()
+
+    @app.get("/computed")
+    def computed():
+        return {"nan": float("nan"), "inf": float("inf"), "neg": float("-inf"), "ok": 1.5}
+
+    @app.get("/bounded")
+    def bounded(x: float = Query(ge=0, le=100)):
+        return {"x": x}
+
+    @app.post("/echo")
+    def echo(value: dict):
+        return value
+
+    client = TestClient(app)
+    assert json.loads(client.get("/computed").content) == {
+        "nan": None,
+        "inf": None,
+        "neg": None,
+        "ok": 1.5,
+    }
+    for text in ("nan", "inf", "-inf"):
+        assert client.get(f"/bounded?x={text}").status_code == 422
+    assert client.get("/bounded?x=2.5").json() == {"x": 2.5}
+    refused = client.post(
+        "/echo", content=b'{"a": NaN}', headers={"content-type": "application/json"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["type"] == "json_invalid"
