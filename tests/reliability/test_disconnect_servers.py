@@ -36,6 +36,20 @@ def _read_events(sock, marker: bytes, count: int, timeout: float = 5.0) -> bytes
     return received
 
 
+def _assert_closed_within_a_second(server: str, key: str) -> None:
+    """The generator of stream ``key`` ran its ``finally`` within 1 s of the client leaving."""
+    left = time.monotonic()
+    record = None
+    while time.monotonic() - left < 1.0:
+        record = stats(server)["streams"].get(key)
+        if record is not None and record["closed"] is not None:
+            break
+        time.sleep(0.02)
+    assert record is not None, "the generator never started"
+    assert record["closed"] is not None, f"generator still running 1 s after disconnect: {record}"
+    assert record["closed"] - left < 1.0
+
+
 @pytest.mark.parametrize("idle", [False, True], ids=["ticking", "idle"])
 @pytest.mark.parametrize(
     ("kind", "marker"), [("stream", b"event "), ("sse", b"event: tick")], ids=["stream", "sse"]
@@ -50,14 +64,18 @@ def test_stream_client_disconnect_after_three_events_stops_generator(server, kin
         assert head.startswith(b"HTTP/1.1 200 ")
     finally:
         sock.close()
-    left = time.monotonic()
-    record = None
-    while time.monotonic() - left < 1.0:
-        record = stats(server)["streams"].get(key)
-        if record is not None and record["closed"] is not None:
-            break
-        time.sleep(0.02)
-    assert record is not None, "the generator never started"
-    assert record["closed"] is not None, f"generator still running 1 s after disconnect: {record}"
-    assert record["closed"] - left < 1.0
+    _assert_closed_within_a_second(server, key)
+    assert stats(server)["errors"] == []
+
+
+def test_stream_polling_is_disconnected_stops_when_the_client_leaves(server):
+    key = f"polled-{next(_keys)}"
+    sock = connect(server)
+    try:
+        sock.sendall(f"GET /polled/{key} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+        head = _read_events(sock, b"event ", 5)
+        assert head.startswith(b"HTTP/1.1 200 ")
+    finally:
+        sock.close()
+    _assert_closed_within_a_second(server, key)
     assert stats(server)["errors"] == []

@@ -96,6 +96,24 @@ async def stream(key: str, idle: bool = False) -> StreamingResponse:
     )
 
 
+@app.get("/polled/{key}")
+async def polled(key: str, request: Request) -> StreamingResponse:
+    """A generator that asks ``request.is_disconnected()`` before each event, as many
+    tutorials show, while the framework watches for the disconnect too."""
+
+    async def events() -> AsyncIterator[bytes]:
+        record = STREAMS[key] = {"started": time.monotonic(), "sent": 0, "closed": None}
+        try:
+            while not await request.is_disconnected():
+                record["sent"] += 1
+                yield b"event %d\n" % record["sent"]
+                await anyio.sleep(0.02 if record["sent"] > 3 else 0)
+        finally:
+            record["closed"] = time.monotonic()
+
+    return StreamingResponse(events(), media_type="text/plain")
+
+
 @app.get("/sse/{key}")
 async def sse(key: str, idle: bool = False) -> EventSourceResponse:
     return EventSourceResponse(
