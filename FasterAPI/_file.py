@@ -131,11 +131,12 @@ class FileResponse(Response):
                 # it too (each thread hop costs tens of microseconds under load). A small
                 # file the kernel has in memory is read on the loop even when the server
                 # could send it: Granian sends 64 KiB from bytes faster than from a path.
-                # PERF: on the loop without a coroutine when the kernel has it in memory.
-                found = self._stat_and_read_on_loop(key) if self._on_loop(key) else None
-                if found is None:
-                    found = await self._stat_and_read_small(key, read_uncached=not pathsend)
-                st, head = found
+                # PERF: no coroutine when the kernel has it in memory (the usual case).
+                found = self._stat_and_read_on_loop(key)
+                if found is not None and not found[2]:
+                    st, head = self._checked(key, found[0], found[1])
+                else:
+                    st, head = await self._stat_and_read_rest(key, found, not pathsend)
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
@@ -236,39 +237,43 @@ class FileResponse(Response):
         _local_files.remember(key, st)
         return st
 
-    def _stat_and_read_on_loop(self, key: str) -> tuple[os.stat_result, bytes | None] | None:
-        """The stat and bytes of a small regular file the kernel has in memory, else None
-        (a bigger file: its stat; failures and unread bytes: ``_stat_and_read_small``)."""
-        try:
-            st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
-        except (OSError, ValueError):
+    def _stat_and_read_on_loop(self, key: str) -> tuple[os.stat_result, bytes | None, bool] | None:
+        """On the event loop when allowed (see ``_local_files``; /file, 64 KiB, on uvicorn
+        went from 0.36 to 0.8 of the raw app): the stat, the bytes of a small regular
+        file the kernel has in memory, and whether they are still unread. None: the calls
+        belong in a worker thread."""
+        if not self._on_loop(key):
             return None
-        if unread or (body is not None and len(body) != st.st_size):
-            return None
-        _local_files.remember(key, st)
-        return st, body
-
-    async def _stat_and_read_small(
-        self, key: str, read_uncached: bool
-    ) -> tuple[os.stat_result, bytes | None]:
-        """The file's stat and, for a regular file of at most ``chunk_size``, its bytes
-        (unless they are not in memory and ``read_uncached`` is false)."""
         try:
-            if self._on_loop(key):
-                # PERF: no thread hop when the kernel has the file in memory (see
-                # _local_files): /file (64 KiB) on uvicorn went from 0.36 to 0.8 of the
-                # raw app.
-                try:
-                    st, body, unread = _local_files.stat_and_head(self.path, self.chunk_size)
-                except BlockingIOError:  # a lease held elsewhere: let a thread wait for it
-                    st, body = await run_in_threadpool(_stat_and_head, self.path, self.chunk_size)
-                    unread = False
-                if unread and read_uncached:
-                    body = await run_in_threadpool(_read_head, self.path, st.st_size)
-            else:
-                st, body = await run_in_threadpool(_stat_and_head, self.path, self.chunk_size)
+            return _local_files.stat_and_head(self.path, self.chunk_size)
+        except BlockingIOError:  # a lease held elsewhere: let a thread wait for it
+            return None
         except (OSError, ValueError) as exc:
             raise self._cannot_read(key, exc) from exc
+
+    async def _stat_and_read_rest(
+        self,
+        key: str,
+        found: tuple[os.stat_result, bytes | None, bool] | None,
+        read_uncached: bool,
+    ) -> tuple[os.stat_result, bytes | None]:
+        """``_stat_and_read_on_loop`` finished in a worker thread: the stat and, for a
+        regular file of at most ``chunk_size``, its bytes (unless they are not in memory
+        and ``read_uncached`` is false). One thread call stats and reads."""
+        try:
+            if found is None:
+                st, body = await run_in_threadpool(_stat_and_head, self.path, self.chunk_size)
+            else:
+                st, body, unread = found
+                if unread and read_uncached:
+                    body = await run_in_threadpool(_read_head, self.path, st.st_size)
+        except (OSError, ValueError) as exc:
+            raise self._cannot_read(key, exc) from exc
+        return self._checked(key, st, body)
+
+    def _checked(
+        self, key: str, st: os.stat_result, body: bytes | None
+    ) -> tuple[os.stat_result, bytes | None]:
         if body is not None and len(body) != st.st_size:
             raise RuntimeError(f"File at path {self.path} shrank while it was being read.")
         _local_files.remember(key, st)
