@@ -82,6 +82,9 @@ class Faster(FasterRouter):
         swagger_favicon_url: str | None = None,
         redoc_js_url: str | None = None,
         redoc_favicon_url: str | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
         # -- end OpenAPI --
         lifespan: Lifespan | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
@@ -99,7 +102,10 @@ class Faster(FasterRouter):
     ) -> None:
         super().__init__(
             dependencies=dependencies,
+            responses=responses,
             default_response_class=default_response_class,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
             max_body_size=max_body_size,
         )
         self.title = title

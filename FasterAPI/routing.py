@@ -203,8 +203,11 @@ class APIRoute:
         dependencies: Sequence[params.Depends] = (),
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
     ) -> APIRoute:
-        """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies."""
+        """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies;
+        ``deprecated`` and a hidden ``include_in_schema`` apply on top of the route's own."""
         response_class = self.response_class
         if (
             default_response_class is not None
@@ -225,9 +228,9 @@ class APIRoute:
             description=self.description,
             response_description=self.response_description,
             responses={**(responses or {}), **self.responses},
-            deprecated=self.deprecated,
+            deprecated=self.deprecated or deprecated,
             operation_id=self.operation_id,
-            include_in_schema=self.include_in_schema,
+            include_in_schema=self.include_in_schema and include_in_schema,
             response_class=response_class,
             name=self.name,
             openapi_extra=self.openapi_extra,
@@ -493,7 +496,11 @@ Route = APIRoute | WebSocketRoute | Mount
 
 
 class FasterRouter:
-    """A group of routes with a shared prefix, tags and dependencies; include it in an app."""
+    """A group of routes with a shared prefix, tags and dependencies; include it in an app.
+
+    ``deprecated=True`` marks all its routes deprecated, ``include_in_schema=False`` hides
+    them from the OpenAPI document (a route's own setting cannot undo either).
+    """
 
     def __init__(
         self,
@@ -503,6 +510,8 @@ class FasterRouter:
         dependencies: Sequence[params.Depends] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] = JSONResponse,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -512,6 +521,8 @@ class FasterRouter:
         self.dependencies = list(dependencies or [])
         self.responses = dict(responses or {})
         self.default_response_class = default_response_class
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
         self.max_body_size = max_body_size
         self.routes: list[Route] = []
         self.routes_version = 0
@@ -556,9 +567,9 @@ class FasterRouter:
             description=description,
             response_description=response_description,
             responses={**self.responses, **(responses or {})},
-            deprecated=deprecated,
+            deprecated=deprecated or self.deprecated,
             operation_id=operation_id,
-            include_in_schema=include_in_schema,
+            include_in_schema=include_in_schema and self.include_in_schema,
             response_class=response_class or self.default_response_class,
             name=name,
             openapi_extra=openapi_extra,
@@ -651,6 +662,8 @@ class FasterRouter:
         dependencies: Sequence[params.Depends] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
     ) -> None:
         """Add copies of ``router``'s routes under ``prefix`` with extra tags/dependencies."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -681,6 +694,8 @@ class FasterRouter:
                         default_response_class=(
                             response_class if response_class is not JSONResponse else None
                         ),
+                        deprecated=deprecated or self.deprecated,
+                        include_in_schema=include_in_schema and self.include_in_schema,
                     )
                 )
         self._changed()

@@ -60,6 +60,40 @@ def test_include_in_schema_false_hides_route_and_docs_routes():
     assert list(document(app)["paths"]) == ["/shown"]
 
 
+def test_router_and_include_deprecate_and_hide_their_routes():
+    old = FasterRouter(prefix="/old", deprecated=True)
+    internal = FasterRouter(prefix="/internal", include_in_schema=False)
+    plain = FasterRouter()
+
+    @old.get("/a")
+    def old_a() -> None: ...
+
+    @internal.get("/b")
+    def internal_b() -> None: ...
+
+    @plain.get("/c")
+    def plain_c() -> None: ...
+
+    @plain.get("/d", deprecated=False)
+    def plain_d() -> None: ...
+
+    app = Faster(responses={418: {"description": "Teapot"}})
+    app.include_router(old)
+    app.include_router(internal)
+    app.include_router(plain, prefix="/v1", deprecated=True)
+    app.include_router(plain, prefix="/hidden", include_in_schema=False)
+
+    doc = document(app)
+    assert list(doc["paths"]) == ["/old/a", "/v1/c", "/v1/d"]
+    assert doc["paths"]["/old/a"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/c"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/d"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/c"]["get"]["responses"]["418"]["description"] == "Teapot"
+    client = TestClient(app)
+    assert client.get("/internal/b").status_code == 200
+    assert client.get("/hidden/c").status_code == 200
+
+
 def test_component_names_do_not_clash():
     app = Faster()
 
