@@ -8,6 +8,7 @@ import msgspec
 from openapi_spec_validator import validate
 
 from FasterAPI import (
+    Body,
     Faster,
     FasterRouter,
 )
@@ -118,6 +119,26 @@ def test_component_names_do_not_clash():
         "sku",
         "discontinued",
     }
+    validate(doc)
+
+
+def test_body_component_named_like_a_model_keeps_its_own_ref():
+    class Body_make_make_post(msgspec.Struct):  # noqa: N801 - the clashing name is the point
+        made: int
+
+    app = Faster()
+
+    @app.post("/make")
+    def make(a: Annotated[int, Body()], b: Annotated[str, Body()]) -> Body_make_make_post: ...
+
+    doc = document(app)
+    schemas = doc["components"]["schemas"]
+    post = doc["paths"]["/make"]["post"]
+    body_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    model_ref = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert body_ref != model_ref
+    assert set(schemas[body_ref.rsplit("/", 1)[1]]["properties"]) == {"a", "b"}
+    assert set(schemas[model_ref.rsplit("/", 1)[1]]["properties"]) == {"made"}
     validate(doc)
 
 
