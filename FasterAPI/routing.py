@@ -166,8 +166,9 @@ class APIRoute:
         self.openapi_extra = openapi_extra
         self.max_body_size = max_body_size
         self.response_model = resolve_response_model(response_model, endpoint)
+        # int(): an enum member (``HTTPStatus.CREATED``) may print as its name, not 201.
         self.status_code = (
-            status_code if status_code is not None else _default_status(response_class)
+            int(status_code) if status_code is not None else _default_status(response_class)
         )
         self._declared_response_model = response_model
         self._declared_status = status_code

@@ -245,7 +245,8 @@ def _responses(route: APIRoute, registry: SchemaRegistry) -> dict[str, Any]:
         main["content"] = {media_type: {"schema": schema}}
     responses: dict[str, Any] = {status: main}
     for code, declared in route.responses.items():
-        key = str(code).upper()
+        # str(int()): on Python 3.10 str(HTTPStatus.NOT_FOUND) is "HTTPStatus.NOT_FOUND".
+        key = str(int(code)) if isinstance(code, int) else str(code).upper()
         key = "default" if key == "DEFAULT" else key
         extra = copy.deepcopy(dict(declared))
         model = extra.pop("model", None)

@@ -1,5 +1,6 @@
 """Operation responses: models, status codes, media types, responses=, 422."""
 
+import enum
 from typing import Any
 
 from FasterAPI import (
@@ -103,6 +104,24 @@ def test_no_content_for_204_and_304():
         "304": {"description": "Same"},
         "422": VALIDATION_422,
     }
+
+
+def test_enum_status_codes_are_written_as_numbers():
+    # On Python 3.10 str(HTTPStatus.CREATED) is "HTTPStatus.CREATED"; an int-valued Enum
+    # prints its name on every version.
+    class Code(int, enum.Enum):
+        CREATED = 201
+        GONE = 410
+
+    app = Faster()
+
+    @app.post("/items", status_code=Code.CREATED, responses={Code.GONE: {"description": "Gone"}})
+    def create() -> None: ...
+
+    assert TestClient(app).post("/items").status_code == 201
+    responses = operation(app, "/items", "post")["responses"]
+    assert list(responses) == ["201", "410"]
+    assert responses["410"]["description"] == "Gone"
 
 
 def test_additional_responses_model_description_headers_content_default():
