@@ -269,6 +269,9 @@ class Faster(FasterRouter):
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
             if route is not None:
+                # For middleware and handlers that label requests by route (metrics, traces).
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
                 await route.handle(self, scope, receive, send, {})
                 return
             mount = table.find_mount(path) if table.mounts else None
@@ -281,6 +284,8 @@ class Faster(FasterRouter):
                 return
             # For exception handlers and middleware, which read the scope, not the route.
             scope["path_params"] = path_params
+            scope["route"] = route
+            scope["endpoint"] = route.endpoint
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
             await self._handle_exception(exc, scope, receive, send, middleware is None)
@@ -458,6 +463,8 @@ class Faster(FasterRouter):
         if route is None:
             await send({"type": "websocket.close", "code": 1000, "reason": ""})
             return
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
         try:
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
