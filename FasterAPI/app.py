@@ -40,7 +40,7 @@ from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
 from FasterAPI.response import RESPONSE_STARTED, JSONResponse, RedirectResponse, Response
-from FasterAPI.routing import FasterRouter
+from FasterAPI.routing import APIRoute, FasterRouter
 
 logger = logging.getLogger("FasterAPI")
 
@@ -85,6 +85,7 @@ class Faster(FasterRouter):
         responses: dict[int | str, dict[str, Any]] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         # -- end OpenAPI --
         lifespan: Lifespan | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
@@ -107,6 +108,7 @@ class Faster(FasterRouter):
             deprecated=deprecated,
             include_in_schema=include_in_schema,
             max_body_size=max_body_size,
+            generate_unique_id_function=generate_unique_id_function,
         )
         self.title = title
         self.version = version

@@ -140,6 +140,7 @@ class APIRoute:
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         if not callable(endpoint):
             raise TypeError(f"Route endpoint must be callable, got {endpoint!r}")
@@ -165,6 +166,8 @@ class APIRoute:
         self.explicit_response_class = response_class is not JSONResponse
         self.openapi_extra = openapi_extra
         self.max_body_size = max_body_size
+        # OpenAPI operationId (and Body_ component name) when no operation_id is given.
+        self.generate_unique_id_function = generate_unique_id_function
         self.response_model = resolve_response_model(response_model, endpoint)
         # int(): an enum member (``HTTPStatus.CREATED``) may print as its name, not 201.
         self.status_code = (
@@ -206,6 +209,7 @@ class APIRoute:
         default_response_class: type[Response] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> APIRoute:
         """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies;
         ``deprecated`` and a hidden ``include_in_schema`` apply on top of the route's own."""
@@ -239,6 +243,9 @@ class APIRoute:
             response_model_exclude=exclude,
             response_model_exclude_none=exclude_none,
             max_body_size=self.max_body_size,
+            generate_unique_id_function=(
+                self.generate_unique_id_function or generate_unique_id_function
+            ),
         )
         copy.explicit_response_class = self.explicit_response_class
         return copy
@@ -514,6 +521,7 @@ class FasterRouter:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("A router prefix must start with '/' and not end with '/'")
@@ -525,6 +533,7 @@ class FasterRouter:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.max_body_size = max_body_size
+        self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[Route] = []
         self.routes_version = 0
 
@@ -555,6 +564,7 @@ class FasterRouter:
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
         max_body_size: Any = DEFAULT,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> APIRoute:
         route = APIRoute(
             self.prefix + path,
@@ -578,6 +588,9 @@ class FasterRouter:
             response_model_exclude=response_model_exclude,
             response_model_exclude_none=response_model_exclude_none,
             max_body_size=self.max_body_size if max_body_size is DEFAULT else max_body_size,
+            generate_unique_id_function=(
+                generate_unique_id_function or self.generate_unique_id_function
+            ),
         )
         route.explicit_response_class = response_class is not None
         self.routes.append(route)
@@ -665,6 +678,7 @@ class FasterRouter:
         default_response_class: type[Response] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         """Add copies of ``router``'s routes under ``prefix`` with extra tags/dependencies."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -697,6 +711,9 @@ class FasterRouter:
                         ),
                         deprecated=deprecated or self.deprecated,
                         include_in_schema=include_in_schema and self.include_in_schema,
+                        generate_unique_id_function=(
+                            generate_unique_id_function or self.generate_unique_id_function
+                        ),
                     )
                 )
         self._changed()

@@ -93,6 +93,8 @@ def path_operations(
 def _operation_id(route: APIRoute, method: str, several: bool) -> str:
     if route.operation_id:
         return f"{route.operation_id}_{method.lower()}" if several else route.operation_id
+    if route.generate_unique_id_function is not None:
+        return route.generate_unique_id_function(route)
     base = re.sub(r"\W", "_", f"{route.name}{path_format(route.path)}")
     return f"{base}_{method.lower()}"
 
