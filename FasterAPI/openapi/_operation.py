@@ -253,7 +253,8 @@ def _responses(route: APIRoute, registry: SchemaRegistry) -> dict[str, Any]:
         extra = copy.deepcopy(dict(declared))
         model = extra.pop("model", None)
         target = responses.setdefault(key, {})
-        if _allows_body(key):
+        # A response that lists its own content (and no model) has only that content.
+        if _allows_body(key) and (model is not None or "content" not in extra):
             content = target.setdefault("content", {})
             media = content.setdefault(media_type or "application/json", {})
             if model is not None:

@@ -170,6 +170,30 @@ def test_additional_responses_model_description_headers_content_default():
     }
 
 
+def test_additional_response_with_its_own_content_is_not_also_json():
+    app = Faster()
+
+    @app.get(
+        "/report",
+        responses={
+            404: {"description": "No report", "content": {"text/plain": {"example": "none"}}},
+            409: {"model": Item, "content": {"application/xml": {}}},
+        },
+    )
+    def report() -> Item:
+        return Item("a", 1)
+
+    responses = operation(app, "/report")["responses"]
+    assert responses["404"] == {
+        "description": "No report",
+        "content": {"text/plain": {"example": "none"}},
+    }
+    assert responses["409"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Item"}},
+        "application/xml": {},
+    }
+
+
 def test_validation_error_schemas_only_where_input_can_fail():
     app = Faster()
 
