@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import inspect
 import re
+import typing
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -225,6 +227,24 @@ def _is_json(response_class: type[Response]) -> bool:
     )
 
 
+_STREAMS = frozenset(
+    {
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncGenerator,
+        collections.abc.Iterable,
+        collections.abc.Iterator,
+        collections.abc.Generator,
+    }
+)
+
+
+def _is_stream(annotation: Any) -> bool:
+    """A generator endpoint's return annotation (``AsyncIterable[Item]`` for a stream of
+    events): the body is the stream, which no JSON Schema describes as a whole."""
+    return typing.get_origin(annotation) in _STREAMS or annotation in _STREAMS
+
+
 def _allows_body(key: str) -> bool:
     return not key.isdigit() or status_allows_body(int(key))
 
@@ -238,7 +258,7 @@ def _responses(route: APIRoute, registry: SchemaRegistry) -> dict[str, Any]:
     status = str(route.status_code)
     main: dict[str, Any] = {"description": route.response_description}
     if media_type and status_allows_body(route.status_code):
-        if route.response_model is not None:
+        if route.response_model is not None and not _is_stream(route.response_model):
             schema = registry.schema(route.response_model)
         elif _is_json(route.response_class):
             schema = {}

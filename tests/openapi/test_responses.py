@@ -1,14 +1,17 @@
 """Operation responses: models, status codes, media types, responses=, 422."""
 
 import enum
+from collections.abc import AsyncIterable, Iterator
 from typing import Any
 
 from FasterAPI import (
+    EventSourceResponse,
     Faster,
     FasterRouter,
     HTMLResponse,
     PlainTextResponse,
     Response,
+    StreamingResponse,
 )
 from FasterAPI.testclient import TestClient
 from openapi.support import VALIDATION_422, Item, Node, document, operation
@@ -90,6 +93,33 @@ def test_response_media_type_follows_response_class():
         "application/problem+json": {"schema": {}}
     }
     assert paths["/raw"]["get"]["responses"]["200"] == {"description": "Successful Response"}
+
+
+def test_streaming_endpoints_document_their_media_type_without_warnings(caplog):
+    app = Faster()
+
+    @app.get("/events", response_class=EventSourceResponse)
+    async def events() -> AsyncIterable[Item]:
+        yield Item("a", 1)
+
+    @app.get("/lines", response_class=StreamingResponse)
+    def lines() -> Iterator[bytes]:
+        yield b"a"
+
+    @app.get("/jsonish")
+    def jsonish() -> Iterator[Item]:
+        yield Item("a", 1)
+
+    with caplog.at_level("WARNING", logger="FasterAPI"):
+        paths = document(app)["paths"]
+    assert caplog.records == []
+    assert paths["/events"]["get"]["responses"]["200"]["content"] == {
+        "text/event-stream": {"schema": {"type": "string"}}
+    }
+    assert paths["/lines"]["get"]["responses"]["200"] == {"description": "Successful Response"}
+    assert paths["/jsonish"]["get"]["responses"]["200"]["content"] == {
+        "application/json": {"schema": {}}
+    }
 
 
 def test_no_content_for_204_and_304():
