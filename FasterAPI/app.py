@@ -40,7 +40,7 @@ from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.errors import ServerErrorMiddleware
 from FasterAPI.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
 from FasterAPI.response import RESPONSE_STARTED, JSONResponse, RedirectResponse, Response
-from FasterAPI.routing import FasterRouter
+from FasterAPI.routing import APIRoute, FasterRouter
 
 logger = logging.getLogger("FasterAPI")
 
@@ -82,6 +82,10 @@ class Faster(FasterRouter):
         swagger_favicon_url: str | None = None,
         redoc_js_url: str | None = None,
         redoc_favicon_url: str | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         # -- end OpenAPI --
         lifespan: Lifespan | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
@@ -99,8 +103,12 @@ class Faster(FasterRouter):
     ) -> None:
         super().__init__(
             dependencies=dependencies,
+            responses=responses,
             default_response_class=default_response_class,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
             max_body_size=max_body_size,
+            generate_unique_id_function=generate_unique_id_function,
         )
         self.title = title
         self.version = version
@@ -263,6 +271,9 @@ class Faster(FasterRouter):
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
             if route is not None:
+                # For middleware and handlers that label requests by route (metrics, traces).
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
                 await route.handle(self, scope, receive, send, {})
                 return
             mount = table.find_mount(path) if table.mounts else None
@@ -275,6 +286,8 @@ class Faster(FasterRouter):
                 return
             # For exception handlers and middleware, which read the scope, not the route.
             scope["path_params"] = path_params
+            scope["route"] = route
+            scope["endpoint"] = route.endpoint
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:
             await self._handle_exception(exc, scope, receive, send, middleware is None)
@@ -452,6 +465,8 @@ class Faster(FasterRouter):
         if route is None:
             await send({"type": "websocket.close", "code": 1000, "reason": ""})
             return
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
         try:
             await route.handle(self, scope, receive, send, path_params)
         except Exception as exc:

@@ -140,6 +140,7 @@ class APIRoute:
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         if not callable(endpoint):
             raise TypeError(f"Route endpoint must be callable, got {endpoint!r}")
@@ -165,9 +166,12 @@ class APIRoute:
         self.explicit_response_class = response_class is not JSONResponse
         self.openapi_extra = openapi_extra
         self.max_body_size = max_body_size
+        # OpenAPI operationId (and Body_ component name) when no operation_id is given.
+        self.generate_unique_id_function = generate_unique_id_function
         self.response_model = resolve_response_model(response_model, endpoint)
+        # int(): an enum member (``HTTPStatus.CREATED``) may print as its name, not 201.
         self.status_code = (
-            status_code if status_code is not None else _default_status(response_class)
+            int(status_code) if status_code is not None else _default_status(response_class)
         )
         self._declared_response_model = response_model
         self._declared_status = status_code
@@ -203,8 +207,12 @@ class APIRoute:
         dependencies: Sequence[params.Depends] = (),
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> APIRoute:
-        """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies."""
+        """This route as ``include_router`` adds it: prefixed, with extra tags/dependencies;
+        ``deprecated`` and a hidden ``include_in_schema`` apply on top of the route's own."""
         response_class = self.response_class
         if (
             default_response_class is not None
@@ -225,9 +233,9 @@ class APIRoute:
             description=self.description,
             response_description=self.response_description,
             responses={**(responses or {}), **self.responses},
-            deprecated=self.deprecated,
+            deprecated=self.deprecated or deprecated,
             operation_id=self.operation_id,
-            include_in_schema=self.include_in_schema,
+            include_in_schema=self.include_in_schema and include_in_schema,
             response_class=response_class,
             name=self.name,
             openapi_extra=self.openapi_extra,
@@ -235,6 +243,9 @@ class APIRoute:
             response_model_exclude=exclude,
             response_model_exclude_none=exclude_none,
             max_body_size=self.max_body_size,
+            generate_unique_id_function=(
+                self.generate_unique_id_function or generate_unique_id_function
+            ),
         )
         copy.explicit_response_class = self.explicit_response_class
         return copy
@@ -493,7 +504,11 @@ Route = APIRoute | WebSocketRoute | Mount
 
 
 class FasterRouter:
-    """A group of routes with a shared prefix, tags and dependencies; include it in an app."""
+    """A group of routes with a shared prefix, tags and dependencies; include it in an app.
+
+    ``deprecated=True`` marks all its routes deprecated, ``include_in_schema=False`` hides
+    them from the OpenAPI document (a route's own setting cannot undo either).
+    """
 
     def __init__(
         self,
@@ -503,7 +518,10 @@ class FasterRouter:
         dependencies: Sequence[params.Depends] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] = JSONResponse,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("A router prefix must start with '/' and not end with '/'")
@@ -512,7 +530,10 @@ class FasterRouter:
         self.dependencies = list(dependencies or [])
         self.responses = dict(responses or {})
         self.default_response_class = default_response_class
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
         self.max_body_size = max_body_size
+        self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[Route] = []
         self.routes_version = 0
 
@@ -543,6 +564,7 @@ class FasterRouter:
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
         max_body_size: Any = DEFAULT,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> APIRoute:
         route = APIRoute(
             self.prefix + path,
@@ -556,9 +578,9 @@ class FasterRouter:
             description=description,
             response_description=response_description,
             responses={**self.responses, **(responses or {})},
-            deprecated=deprecated,
+            deprecated=deprecated or self.deprecated,
             operation_id=operation_id,
-            include_in_schema=include_in_schema,
+            include_in_schema=include_in_schema and self.include_in_schema,
             response_class=response_class or self.default_response_class,
             name=name,
             openapi_extra=openapi_extra,
@@ -566,6 +588,9 @@ class FasterRouter:
             response_model_exclude=response_model_exclude,
             response_model_exclude_none=response_model_exclude_none,
             max_body_size=self.max_body_size if max_body_size is DEFAULT else max_body_size,
+            generate_unique_id_function=(
+                generate_unique_id_function or self.generate_unique_id_function
+            ),
         )
         route.explicit_response_class = response_class is not None
         self.routes.append(route)
@@ -651,6 +676,9 @@ class FasterRouter:
         dependencies: Sequence[params.Depends] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
         """Add copies of ``router``'s routes under ``prefix`` with extra tags/dependencies."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -680,6 +708,11 @@ class FasterRouter:
                         responses={**self.responses, **(responses or {})},
                         default_response_class=(
                             response_class if response_class is not JSONResponse else None
+                        ),
+                        deprecated=deprecated or self.deprecated,
+                        include_in_schema=include_in_schema and self.include_in_schema,
+                        generate_unique_id_function=(
+                            generate_unique_id_function or self.generate_unique_id_function
                         ),
                     )
                 )

@@ -318,6 +318,49 @@ def test_mount_passes_websockets():
         assert session.receive_text() == "mounted"
 
 
+def test_routing_matched_route_and_endpoint_are_in_the_scope():
+    # Metrics and tracing middleware label requests by the route's template, as with
+    # FastAPI: scope["route"].path, scope["endpoint"].
+    app = Faster()
+    seen: list[tuple[str | None, str | None]] = []
+
+    @app.middleware("http")
+    async def label(request: Request, call_next):
+        response = await call_next(request)
+        route = request.scope.get("route")
+        endpoint = request.scope.get("endpoint")
+        seen.append((route.path if route else None, endpoint.__name__ if endpoint else None))
+        return response
+
+    @app.get("/static")
+    def static_route():
+        return "s"
+
+    @app.get("/items/{item_id}")
+    def read_item(item_id: int):
+        return item_id
+
+    @app.websocket("/ws/{room}")
+    async def chat(websocket: WebSocket, room: str):
+        await websocket.accept()
+        await websocket.send_text(websocket.scope["route"].path)
+        await websocket.close()
+
+    client = TestClient(app)
+    assert client.get("/static").status_code == 200
+    assert client.get("/items/3").status_code == 200
+    assert client.get("/items/x").status_code == 422
+    assert client.get("/nowhere").status_code == 404
+    assert seen == [
+        ("/static", "static_route"),
+        ("/items/{item_id}", "read_item"),
+        ("/items/{item_id}", "read_item"),
+        (None, None),
+    ]
+    with client.websocket_connect("/ws/lobby") as session:
+        assert session.receive_text() == "/ws/{room}"
+
+
 def test_routing_http_exception_in_handler_uses_status_and_headers():
     app = Faster()
 

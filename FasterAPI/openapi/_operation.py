@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import inspect
 import re
+import typing
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +95,8 @@ def path_operations(
 def _operation_id(route: APIRoute, method: str, several: bool) -> str:
     if route.operation_id:
         return f"{route.operation_id}_{method.lower()}" if several else route.operation_id
+    if route.generate_unique_id_function is not None:
+        return route.generate_unique_id_function(route)
     base = re.sub(r"\W", "_", f"{route.name}{path_format(route.path)}")
     return f"{base}_{method.lower()}"
 
@@ -223,6 +227,24 @@ def _is_json(response_class: type[Response]) -> bool:
     )
 
 
+_STREAMS = frozenset(
+    {
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncGenerator,
+        collections.abc.Iterable,
+        collections.abc.Iterator,
+        collections.abc.Generator,
+    }
+)
+
+
+def _is_stream(annotation: Any) -> bool:
+    """A generator endpoint's return annotation (``AsyncIterable[Item]`` for a stream of
+    events): the body is the stream, which no JSON Schema describes as a whole."""
+    return typing.get_origin(annotation) in _STREAMS or annotation in _STREAMS
+
+
 def _allows_body(key: str) -> bool:
     return not key.isdigit() or status_allows_body(int(key))
 
@@ -236,7 +258,7 @@ def _responses(route: APIRoute, registry: SchemaRegistry) -> dict[str, Any]:
     status = str(route.status_code)
     main: dict[str, Any] = {"description": route.response_description}
     if media_type and status_allows_body(route.status_code):
-        if route.response_model is not None:
+        if route.response_model is not None and not _is_stream(route.response_model):
             schema = registry.schema(route.response_model)
         elif _is_json(route.response_class):
             schema = {}
@@ -245,12 +267,14 @@ def _responses(route: APIRoute, registry: SchemaRegistry) -> dict[str, Any]:
         main["content"] = {media_type: {"schema": schema}}
     responses: dict[str, Any] = {status: main}
     for code, declared in route.responses.items():
-        key = str(code).upper()
+        # str(int()): on Python 3.10 str(HTTPStatus.NOT_FOUND) is "HTTPStatus.NOT_FOUND".
+        key = str(int(code)) if isinstance(code, int) else str(code).upper()
         key = "default" if key == "DEFAULT" else key
         extra = copy.deepcopy(dict(declared))
         model = extra.pop("model", None)
         target = responses.setdefault(key, {})
-        if _allows_body(key):
+        # A response that lists its own content (and no model) has only that content.
+        if _allows_body(key) and (model is not None or "content" not in extra):
             content = target.setdefault("content", {})
             media = content.setdefault(media_type or "application/json", {})
             if model is not None:

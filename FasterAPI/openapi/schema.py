@@ -86,7 +86,8 @@ class SchemaRegistry:
 
     def __init__(self) -> None:
         self._pending: list[tuple[Any, dict[str, Any], dict[str, Any], bool]] = []
-        self._components: dict[str, dict[str, Any]] = {}
+        # name -> (schema, the $ref handed out for it, renamed in place on a clash)
+        self._components: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
 
     def schema(self, annotation: Any, *, binary: bool = False, **extra: Any) -> dict[str, Any]:
         placeholder: dict[str, Any] = {}
@@ -98,8 +99,9 @@ class SchemaRegistry:
         unique, number = name, 2
         while unique in self._components:
             unique, number = f"{name}_{number}", number + 1
-        self._components[unique] = schema
-        return {"$ref": REF_TEMPLATE.format(name=unique)}
+        ref = {"$ref": REF_TEMPLATE.format(name=unique)}
+        self._components[unique] = (schema, ref)
+        return ref
 
     def resolve(self) -> dict[str, Any]:
         """Fill every schema handed out; returns ``components.schemas`` sorted by name."""
@@ -111,10 +113,14 @@ class SchemaRegistry:
                 if key == "title" and "$ref" in schema:
                     continue
                 placeholder.setdefault(key, value)
-        for name, schema in self._components.items():
-            while name in components:
-                name += "_"
-            components[name] = schema
+        for name, (schema, ref) in self._components.items():
+            # A model of the same name (a Struct called ``Body_create_items_post``) keeps
+            # its name; the hand-built component moves aside and its $ref follows.
+            unique = name
+            while unique in components or (unique != name and unique in self._components):
+                unique += "_"
+            components[unique] = schema
+            ref["$ref"] = REF_TEMPLATE.format(name=unique)
         for _, placeholder, _, _ in pending:
             restore_patterns(placeholder)
         restore_patterns(components)

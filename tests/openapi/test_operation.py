@@ -6,10 +6,12 @@ import msgspec
 import pytest
 
 from FasterAPI import (
+    APIRoute,
     Body,
     Cookie,
     Depends,
     Faster,
+    FasterRouter,
     File,
     Form,
     Header,
@@ -71,6 +73,58 @@ def test_operation_ids_unique_across_methods_and_duplicates():
     assert doc["paths"]["/x"]["post"]["operationId"] == "x_x_post"
     assert doc["paths"]["/y"]["get"]["operationId"] == "same"
     assert doc["paths"]["/z"]["get"]["operationId"] == "same_2"
+
+
+def test_generate_unique_id_function_on_app_router_include_and_route():
+    def by_tag(route: APIRoute) -> str:
+        return f"{route.tags[0]}-{route.name}"
+
+    def by_router(route: APIRoute) -> str:
+        return f"router-{route.name}"
+
+    app = Faster(generate_unique_id_function=by_tag)
+    users = FasterRouter(prefix="/users", tags=["users"])
+    items = FasterRouter(prefix="/items", tags=["items"], generate_unique_id_function=by_router)
+    admin = FasterRouter(prefix="/admin", tags=["admin"])
+
+    @app.post("/login", tags=["auth"])
+    def login(user: Annotated[str, Body()], password: Annotated[str, Body()]) -> None: ...
+
+    @users.get("")
+    def list_users() -> None: ...
+
+    @items.get("")
+    def list_items() -> None: ...
+
+    @items.get("/{item_id}", generate_unique_id_function=lambda route: "one-item")
+    def read_item(item_id: int) -> None: ...
+
+    @items.get("/fixed", operation_id="fixed")
+    def fixed() -> None: ...
+
+    @admin.get("")
+    def stats() -> None: ...
+
+    app.include_router(users)
+    app.include_router(items)
+    app.include_router(admin, generate_unique_id_function=lambda route: f"x-{route.name}")
+
+    doc = document(app)
+    ids = {
+        path: methods[method]["operationId"]
+        for path, methods in doc["paths"].items()
+        for method in methods
+    }
+    assert ids == {
+        "/login": "auth-login",
+        "/users": "users-list_users",
+        "/items": "router-list_items",
+        "/items/{item_id}": "one-item",
+        "/items/fixed": "fixed",
+        "/admin": "x-stats",
+    }
+    body = doc["paths"]["/login"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/Body_auth-login"}
 
 
 def test_path_parameters_converters_and_undeclared_names():

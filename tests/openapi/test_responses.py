@@ -1,13 +1,17 @@
 """Operation responses: models, status codes, media types, responses=, 422."""
 
+import enum
+from collections.abc import AsyncIterable, Iterator
 from typing import Any
 
 from FasterAPI import (
+    EventSourceResponse,
     Faster,
     FasterRouter,
     HTMLResponse,
     PlainTextResponse,
     Response,
+    StreamingResponse,
 )
 from FasterAPI.testclient import TestClient
 from openapi.support import VALIDATION_422, Item, Node, document, operation
@@ -91,6 +95,33 @@ def test_response_media_type_follows_response_class():
     assert paths["/raw"]["get"]["responses"]["200"] == {"description": "Successful Response"}
 
 
+def test_streaming_endpoints_document_their_media_type_without_warnings(caplog):
+    app = Faster()
+
+    @app.get("/events", response_class=EventSourceResponse)
+    async def events() -> AsyncIterable[Item]:
+        yield Item("a", 1)
+
+    @app.get("/lines", response_class=StreamingResponse)
+    def lines() -> Iterator[bytes]:
+        yield b"a"
+
+    @app.get("/jsonish")
+    def jsonish() -> Iterator[Item]:
+        yield Item("a", 1)
+
+    with caplog.at_level("WARNING", logger="FasterAPI"):
+        paths = document(app)["paths"]
+    assert caplog.records == []
+    assert paths["/events"]["get"]["responses"]["200"]["content"] == {
+        "text/event-stream": {"schema": {"type": "string"}}
+    }
+    assert paths["/lines"]["get"]["responses"]["200"] == {"description": "Successful Response"}
+    assert paths["/jsonish"]["get"]["responses"]["200"]["content"] == {
+        "application/json": {"schema": {}}
+    }
+
+
 def test_no_content_for_204_and_304():
     app = Faster()
 
@@ -103,6 +134,24 @@ def test_no_content_for_204_and_304():
         "304": {"description": "Same"},
         "422": VALIDATION_422,
     }
+
+
+def test_enum_status_codes_are_written_as_numbers():
+    # On Python 3.10 str(HTTPStatus.CREATED) is "HTTPStatus.CREATED"; an int-valued Enum
+    # prints its name on every version.
+    class Code(int, enum.Enum):
+        CREATED = 201
+        GONE = 410
+
+    app = Faster()
+
+    @app.post("/items", status_code=Code.CREATED, responses={Code.GONE: {"description": "Gone"}})
+    def create() -> None: ...
+
+    assert TestClient(app).post("/items").status_code == 201
+    responses = operation(app, "/items", "post")["responses"]
+    assert list(responses) == ["201", "410"]
+    assert responses["410"]["description"] == "Gone"
 
 
 def test_additional_responses_model_description_headers_content_default():
@@ -148,6 +197,30 @@ def test_additional_responses_model_description_headers_content_default():
             "content": {"application/json": {"schema": {}}},
             "description": "I'm a Teapot",
         },
+    }
+
+
+def test_additional_response_with_its_own_content_is_not_also_json():
+    app = Faster()
+
+    @app.get(
+        "/report",
+        responses={
+            404: {"description": "No report", "content": {"text/plain": {"example": "none"}}},
+            409: {"model": Item, "content": {"application/xml": {}}},
+        },
+    )
+    def report() -> Item:
+        return Item("a", 1)
+
+    responses = operation(app, "/report")["responses"]
+    assert responses["404"] == {
+        "description": "No report",
+        "content": {"text/plain": {"example": "none"}},
+    }
+    assert responses["409"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Item"}},
+        "application/xml": {},
     }
 
 

@@ -8,6 +8,7 @@ import msgspec
 from openapi_spec_validator import validate
 
 from FasterAPI import (
+    Body,
     Faster,
     FasterRouter,
 )
@@ -60,6 +61,40 @@ def test_include_in_schema_false_hides_route_and_docs_routes():
     assert list(document(app)["paths"]) == ["/shown"]
 
 
+def test_router_and_include_deprecate_and_hide_their_routes():
+    old = FasterRouter(prefix="/old", deprecated=True)
+    internal = FasterRouter(prefix="/internal", include_in_schema=False)
+    plain = FasterRouter()
+
+    @old.get("/a")
+    def old_a() -> None: ...
+
+    @internal.get("/b")
+    def internal_b() -> None: ...
+
+    @plain.get("/c")
+    def plain_c() -> None: ...
+
+    @plain.get("/d", deprecated=False)
+    def plain_d() -> None: ...
+
+    app = Faster(responses={418: {"description": "Teapot"}})
+    app.include_router(old)
+    app.include_router(internal)
+    app.include_router(plain, prefix="/v1", deprecated=True)
+    app.include_router(plain, prefix="/hidden", include_in_schema=False)
+
+    doc = document(app)
+    assert list(doc["paths"]) == ["/old/a", "/v1/c", "/v1/d"]
+    assert doc["paths"]["/old/a"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/c"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/d"]["get"]["deprecated"] is True
+    assert doc["paths"]["/v1/c"]["get"]["responses"]["418"]["description"] == "Teapot"
+    client = TestClient(app)
+    assert client.get("/internal/b").status_code == 200
+    assert client.get("/hidden/c").status_code == 200
+
+
 def test_component_names_do_not_clash():
     app = Faster()
 
@@ -84,6 +119,26 @@ def test_component_names_do_not_clash():
         "sku",
         "discontinued",
     }
+    validate(doc)
+
+
+def test_body_component_named_like_a_model_keeps_its_own_ref():
+    class Body_make_make_post(msgspec.Struct):  # noqa: N801 - the clashing name is the point
+        made: int
+
+    app = Faster()
+
+    @app.post("/make")
+    def make(a: Annotated[int, Body()], b: Annotated[str, Body()]) -> Body_make_make_post: ...
+
+    doc = document(app)
+    schemas = doc["components"]["schemas"]
+    post = doc["paths"]["/make"]["post"]
+    body_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    model_ref = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert body_ref != model_ref
+    assert set(schemas[body_ref.rsplit("/", 1)[1]]["properties"]) == {"a", "b"}
+    assert set(schemas[model_ref.rsplit("/", 1)[1]]["properties"]) == {"made"}
     validate(doc)
 
 
