@@ -537,3 +537,70 @@ def test_form_model_bool_fields_take_checkbox_words(encoding):
     response = post_form("/prefs", pairs, encoding)
     assert response.json() == {"subscribe": True, "days": [True, False]}
     assert post_form("/prefs", [("subscribe", "maybe")], encoding).status_code == 422
+
+
+class UploadForm(msgspec.Struct):
+    title: str
+    file: UploadFile
+    extras: list[UploadFile] = []
+    cover: Optional[UploadFile] = None
+
+
+def upload_form_app() -> Faster:
+    app = Faster()
+
+    @app.post("/upload-form")
+    async def upload_form(form: Annotated[UploadForm, Form()]):
+        return {
+            "title": form.title,
+            "file": [form.file.filename, (await form.file.read()).decode()],
+            "extras": [extra.filename for extra in form.extras],
+            "cover": None if form.cover is None else form.cover.filename,
+        }
+
+    return app
+
+
+def test_form_model_with_upload_fields_takes_the_files():
+    client = TestClient(upload_form_app())
+    files = [("file", ("a.txt", b"A")), ("extras", ("b.txt", b"B")), ("extras", ("c", b"C"))]
+    response = client.post("/upload-form", data={"title": "t"}, files=files)
+    assert response.json() == {
+        "title": "t",
+        "file": ["a.txt", "A"],
+        "extras": ["b.txt", "c"],
+        "cover": None,
+    }
+    body = multipart_body([("title", "t"), ("file", ("a.txt", b"A")), ("cover", EMPTY_FILE)])
+    response = client.post(
+        "/upload-form",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=B"},
+    )
+    assert response.json()["cover"] is None  # a file input left empty
+
+
+def test_form_model_with_upload_fields_errors_show_files_by_name():
+    client = TestClient(upload_form_app())
+    response = client.post("/upload-form", files={"file": ("a.txt", b"A")})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "missing",
+            "loc": ["body", "title"],
+            "msg": "Field required",
+            "input": {"file": "a.txt"},
+        }
+    ]
+    response = client.post("/upload-form", data={"title": "t"})
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    response = client.post("/upload-form", data={"title": "t", "file": "text"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_form_model_with_upload_fields_is_multipart_in_openapi():
+    client = TestClient(upload_form_app())
+    body = client.get("/openapi.json").json()["paths"]["/upload-form"]["post"]["requestBody"]
+    assert list(body["content"]) == ["multipart/form-data"]
+
