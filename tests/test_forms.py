@@ -604,3 +604,12 @@ def test_form_model_with_upload_fields_is_multipart_in_openapi():
     body = client.get("/openapi.json").json()["paths"]["/upload-form"]["post"]["requestBody"]
     assert list(body["content"]) == ["multipart/form-data"]
 
+
+def test_upload_with_only_an_extended_filename_is_a_file():
+    disposition = "form-data; name=\"file\"; filename*=UTF-8''%E2%82%AC%20report.bin"
+    body = f"--B\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + b"\xff\x00\r\n--B--\r\n"
+    response = client.post(
+        "/optional", content=body, headers={"content-type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status_code == 200
+    assert response.json() == "\u20ac report.bin"
