@@ -164,7 +164,9 @@ class MultipartReader:
             if self.files > self.limits.max_files:
                 raise _too_large(f"Too many files (limit {self.limits.max_files})")
             filename = _safe_filename(raw_filename.decode("utf-8", "replace"))
-            part.upload = UploadFile(filename=filename, headers=Headers(raw=part.header_pairs))
+            part.upload = UploadFile(
+                filename=filename, size=0, headers=Headers(raw=part.header_pairs)
+            )
         else:
             self.fields += 1
             if self.fields > self.limits.max_fields:

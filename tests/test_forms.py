@@ -113,6 +113,12 @@ def test_upload_file_attributes_and_content():
     }
 
 
+def test_upload_empty_file_has_size_zero():
+    response = client.post("/upload", files={"file": ("empty.txt", b"", "text/plain")})
+    assert response.json()["size"] == 0
+    assert response.json()["data"] == ""
+
+
 def test_upload_missing_file_is_422_and_text_instead_of_file_is_422():
     response = client.post("/upload", data={"note": "n"})
     assert response.status_code == 422
