@@ -313,6 +313,18 @@ def test_query_big_integer_round_trips_exactly():
     assert response.content == b"99999999999999999999999999999"
 
 
+def test_query_and_header_optional_value_of_the_wrong_type_is_a_parsing_error():
+    async def handler(n: Optional[int] = None, x_ratio: Optional[float] = Header(None)):
+        return {"n": n}
+
+    response = serve(handler).get("/p?n=z", headers={"x-ratio": "half"})
+    assert response.status_code == 422
+    assert [(e["type"], e["loc"], e["input"]) for e in response.json()["detail"]] == [
+        ("int_parsing", ["query", "n"], "z"),
+        ("float_parsing", ["header", "x-ratio"], "half"),
+    ]
+
+
 def test_query_optional_with_constraints():
     async def handler(q: Annotated[str | None, Query(max_length=3)] = None):
         return q
