@@ -181,6 +181,12 @@ class FormBody:
             raw = model.normalise_bools(raw)
         converted, errors = model.convert(raw)
         if errors:
+            for error in errors:
+                sent = form.get(error["loc"][-1]) if error["type"] == "missing" else None
+                if isinstance(sent, UploadFile):  # sent, but as a file: say so
+                    error["type"] = "value_error"
+                    error["msg"] = "Expected a text field, received an uploaded file"
+                    error["input"] = sent.filename
             ctx.errors.extend(errors)
         else:
             ctx.body_values.update(converted)

@@ -127,6 +127,19 @@ def test_upload_missing_file_is_422_and_text_instead_of_file_is_422():
     assert response.status_code == 422
 
 
+def test_form_text_field_sent_as_a_file_is_422_saying_so():
+    response = client.post("/login", files={"username": ("name.txt", b"ann")})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "value_error",
+            "loc": ["body", "username"],
+            "msg": "Expected a text field, received an uploaded file",
+            "input": "name.txt",
+        }
+    ]
+
+
 def test_upload_list_optional_and_bytes():
     files = [("files", ("a.txt", b"1")), ("files", ("b.txt", b"2"))]
     assert client.post("/many", files=files).json() == ["a.txt", "b.txt"]
