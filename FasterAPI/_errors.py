@@ -54,7 +54,8 @@ def _error_type(message: str) -> str:
         if "datetime" in lowered or "date" in lowered or "time" in lowered:
             return "datetime_parsing"
         return "value_error"
-    kind, rest = expected.group(1), expected.group(2)
+    # An Optional value that is not None fails as its type does: `int | null` is an int.
+    kind, rest = expected.group(1).removesuffix(" | null"), expected.group(2)
     if rest.startswith(", got"):
         return _PARSING_TYPES.get(kind, "type_error")
     for marker, name in _CONSTRAINTS:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _SEQUENCE_INFO = (mi.ListType, mi.TupleType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)
 _NOT_SENT: Any = object()
+_UNKNOWN_FIELD = (False, False, False, False)
 
 
 def _innermost(annotation: Any) -> Any:
@@ -66,9 +67,20 @@ def _is_bool_info(info: mi.Type) -> bool:
     return isinstance(info, mi.BoolType)
 
 
-def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool, bool]]:
+def _is_upload_info(info: mi.Type) -> bool:
+    """An ``UploadFile``, or Optional or a sequence of one: the field takes uploaded files."""
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    if isinstance(info, mi.UnionType):
+        return any(_is_upload_info(member) for member in info.types)
+    if isinstance(info, (mi.ListType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)):
+        return _is_upload_info(info.item_type)
+    return isinstance(info, mi.CustomType) and issubclass(info.cls, UploadFile)
+
+
+def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool, bool, bool]]:
     """A form model's fields by their form name: (takes every value, has a default,
-    is a bool)."""
+    is a bool, takes files)."""
     try:
         info = mi.type_info(field.annotation)
     except (TypeError, ValueError) as exc:
@@ -79,7 +91,12 @@ def _model_fields(field: Field, owner: str) -> dict[str, tuple[bool, bool, bool]
         info = next(t for t in info.types if not isinstance(t, mi.NoneType))
     fields = getattr(info, "fields", ())
     return {
-        f.encode_name: (_is_sequence_info(f.type), not f.required, _is_bool_info(f.type))
+        f.encode_name: (
+            _is_sequence_info(f.type),
+            not f.required,
+            _is_bool_info(f.type),
+            _is_upload_info(f.type),
+        )
         for f in fields
     }
 
@@ -121,10 +138,12 @@ class FormBody:
         ]
         plain = [f for f in fields if f not in self.file_fields]
         self.whole: Field | None = None
-        self.whole_fields: dict[str, tuple[bool, bool, bool]] = {}
+        self.whole_fields: dict[str, tuple[bool, bool, bool, bool]] = {}
+        self.whole_takes_files = False
         if len(plain) == 1 and not self.file_fields and is_model_type(plain[0].annotation):
             self.whole = plain[0]
             self.whole_fields = _model_fields(self.whole, owner)
+            self.whole_takes_files = any(upload for *_, upload in self.whole_fields.values())
             self.complete_whole = completer(self.whole.typed())
             plain = []
         self.model = SourceModel("body", plain, owner) if plain else None
@@ -162,6 +181,12 @@ class FormBody:
             raw = model.normalise_bools(raw)
         converted, errors = model.convert(raw)
         if errors:
+            for error in errors:
+                sent = form.get(error["loc"][-1]) if error["type"] == "missing" else None
+                if isinstance(sent, UploadFile):  # sent, but as a file: say so
+                    error["type"] = "value_error"
+                    error["msg"] = "Expected a text field, received an uploaded file"
+                    error["input"] = sent.filename
             ctx.errors.extend(errors)
         else:
             ctx.body_values.update(converted)
@@ -171,18 +196,22 @@ class FormBody:
         data: dict[str, Any] = {}
         for name in form:
             found = texts.get(name)
-            if found is None:
-                data[name] = None  # only files under this name: not what the model takes
-                continue
             # A name the model does not know takes its last value, as a scalar field does.
-            sequence, optional, boolean = self.whole_fields.get(name, (False, False, False))
+            sequence, optional, boolean, upload = self.whole_fields.get(name, _UNKNOWN_FIELD)
+            if found is None:  # only files under this name
+                files = form.getlist(name)
+                if not upload:
+                    data[name] = None  # not what the model takes
+                elif not _not_sent(files, sequence, optional):
+                    data[name] = files if sequence else files[-1]
+                continue
             value = _pick(found, sequence, optional)
             if value is not _NOT_SENT:
                 data[name] = normalise_bool(value) if boolean else value
         try:
             value = msgspec.convert(data, field.typed(), strict=False)
         except msgspec.ValidationError as exc:
-            ctx.errors.append(from_message(str(exc), ["body"], data))
+            ctx.errors.append(from_message(str(exc), ["body"], _shown(data)))
             return
         if self.complete_whole is not None:
             self.complete_whole(value)
@@ -217,6 +246,18 @@ class FormBody:
             return
         items: list[Any] = [await u.read() for u in uploads] if wants_bytes else list(uploads)
         ctx.body_values[field.name] = items if sequence else items[-1]
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """Form data as an error's ``input`` shows it: a file by its filename."""
+
+    def show(value: Any) -> Any:
+        return value.filename if isinstance(value, UploadFile) else value
+
+    return {
+        name: [show(v) for v in value] if isinstance(value, list) else show(value)
+        for name, value in data.items()
+    }
 
 
 def _not_sent(values: list[Any], sequence: bool, optional: bool) -> bool:

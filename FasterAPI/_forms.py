@@ -11,10 +11,11 @@ into fields and spooled ``UploadFile``s, and enforces the limits:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from FasterAPI.datastructures import FormData, FormValue, Headers, UploadFile
 from FasterAPI.exceptions import HTTPException
@@ -63,6 +64,26 @@ def _options(header: bytes) -> tuple[bytes, dict[bytes, Any]]:
 
     value, options = parse_options_header(header)
     return value, dict(options)
+
+
+_EXTENDED_FILENAME = re.compile(rb";\s*filename\*\s*=\s*([^;]*)", re.IGNORECASE)
+
+
+def _extended_filename(disposition: bytes) -> bytes | None:
+    """The UTF-8 name of ``filename*=charset'lang'%xx..`` (RFC 5987), or None.
+
+    RFC 7578 asks for a plain ``filename`` and python-multipart reads only that, but some
+    clients send a non-ASCII name this way alone: the part is still a file, not text."""
+    match = _EXTENDED_FILENAME.search(disposition)
+    if match is None:
+        return None
+    charset, _, rest = match.group(1).strip().strip(b'"').decode("latin-1").partition("'")
+    encoded = rest.partition("'")[2]
+    try:
+        name = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        name = unquote(encoded, errors="replace")
+    return name.encode("utf-8")
 
 
 def _safe_filename(raw: str) -> str:
@@ -135,12 +156,17 @@ class MultipartReader:
         if b"name" not in options:
             raise HTTPException(400, "A multipart part has no field name")
         part.name = options[b"name"].decode("utf-8", "replace")
-        if b"filename" in options:
+        raw_filename = options.get(b"filename")
+        if raw_filename is None:
+            raw_filename = _extended_filename(disposition)
+        if raw_filename is not None:
             self.files += 1
             if self.files > self.limits.max_files:
                 raise _too_large(f"Too many files (limit {self.limits.max_files})")
-            filename = _safe_filename(options[b"filename"].decode("utf-8", "replace"))
-            part.upload = UploadFile(filename=filename, headers=Headers(raw=part.header_pairs))
+            filename = _safe_filename(raw_filename.decode("utf-8", "replace"))
+            part.upload = UploadFile(
+                filename=filename, size=0, headers=Headers(raw=part.header_pairs)
+            )
         else:
             self.fields += 1
             if self.fields > self.limits.max_fields:

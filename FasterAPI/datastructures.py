@@ -418,8 +418,20 @@ def route_path(scope: Mapping[str, Any]) -> str:
     return _route_path(scope)
 
 
+# A backslash escape in a quoted cookie value: three octal digits or any one character.
+_COOKIE_ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)", re.DOTALL)
+
+
+def _cookie_unescape(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    return chr(int(escaped, 8)) if len(escaped) == 3 else escaped
+
+
 def parse_cookie_header(header: str) -> dict[str, str]:
-    """Parse a ``Cookie`` header leniently, as browsers send it."""
+    """Parse a ``Cookie`` header leniently, as browsers send it.
+
+    A quoted value loses its quotes and its backslash escapes (``\\054`` is ``,``,
+    ``\\"`` is ``"``), as ``Response.set_cookie`` writes a value that needs them."""
     cookies: dict[str, str] = {}
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
@@ -428,6 +440,8 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         name, value = name.strip(), value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
+            if "\\" in value:
+                value = _COOKIE_ESCAPE.sub(_cookie_unescape, value)
         if name or value:
             cookies[name] = value
     return cookies

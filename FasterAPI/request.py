@@ -167,7 +167,8 @@ class HTTPConnection(Mapping[str, Any]):
     @property
     def cookies(self) -> dict[str, str]:
         if self._cookies is None:
-            self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
+            # HTTP/2 clients may split the cookies over several headers (RFC 9113 8.2.3).
+            self._cookies = parse_cookie_header("; ".join(self.headers.getlist("cookie")))
         return self._cookies
 
     @property

@@ -15,7 +15,8 @@ then call async functions, and the response renders with ``render_async`` when i
 on the event loop, so ``response.body`` is empty until then. Otherwise the template renders
 at once, in ``TemplateResponse``.
 
-The older ``TemplateResponse(name, {"request": request, ...})`` call is accepted too.
+The older ``TemplateResponse(name, {"request": request, ...})`` call is accepted too, and
+so is ``TemplateResponse(name=..., context={"request": request, ...})``.
 """
 
 from __future__ import annotations
@@ -138,10 +139,22 @@ class Jinja2Templates:
         background: BackgroundTask | None = None,
     ) -> TemplateResponse: ...
 
+    @overload
+    def TemplateResponse(  # keywords only, the request in the context
+        self,
+        *,
+        name: str,
+        context: Mapping[str, Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> TemplateResponse: ...
+
     def TemplateResponse(
         self,
-        request: Request | str,
-        name: str | Mapping[str, Any],
+        request: Request | str | None = None,
+        name: str | Mapping[str, Any] | None = None,
         context: Mapping[str, Any] | None = None,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
@@ -149,6 +162,10 @@ class Jinja2Templates:
         background: BackgroundTask | None = None,
     ) -> TemplateResponse:
         """Render template ``name`` with ``context`` plus ``request`` and the processors'."""
+        if request is None:  # TemplateResponse(name=..., context={"request": request, ...})
+            request = (context or {}).get("request")
+            if not isinstance(request, Request):
+                raise ValueError("TemplateResponse needs the request, or context['request']")
         if isinstance(request, str):  # the older (name, context) form
             if not isinstance(name, Mapping) or not isinstance(name.get("request"), Request):
                 raise ValueError('TemplateResponse(name, context) needs context["request"]')

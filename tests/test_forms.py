@@ -113,12 +113,31 @@ def test_upload_file_attributes_and_content():
     }
 
 
+def test_upload_empty_file_has_size_zero():
+    response = client.post("/upload", files={"file": ("empty.txt", b"", "text/plain")})
+    assert response.json()["size"] == 0
+    assert response.json()["data"] == ""
+
+
 def test_upload_missing_file_is_422_and_text_instead_of_file_is_422():
     response = client.post("/upload", data={"note": "n"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "file"]
     response = client.post("/upload", data={"file": "not a file"}, files={"x": ("a", b"")})
     assert response.status_code == 422
+
+
+def test_form_text_field_sent_as_a_file_is_422_saying_so():
+    response = client.post("/login", files={"username": ("name.txt", b"ann")})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "value_error",
+            "loc": ["body", "username"],
+            "msg": "Expected a text field, received an uploaded file",
+            "input": "name.txt",
+        }
+    ]
 
 
 def test_upload_list_optional_and_bytes():
@@ -537,3 +556,79 @@ def test_form_model_bool_fields_take_checkbox_words(encoding):
     response = post_form("/prefs", pairs, encoding)
     assert response.json() == {"subscribe": True, "days": [True, False]}
     assert post_form("/prefs", [("subscribe", "maybe")], encoding).status_code == 422
+
+
+class UploadForm(msgspec.Struct):
+    title: str
+    file: UploadFile
+    extras: list[UploadFile] = []
+    cover: Optional[UploadFile] = None
+
+
+def upload_form_app() -> Faster:
+    app = Faster()
+
+    @app.post("/upload-form")
+    async def upload_form(form: Annotated[UploadForm, Form()]):
+        return {
+            "title": form.title,
+            "file": [form.file.filename, (await form.file.read()).decode()],
+            "extras": [extra.filename for extra in form.extras],
+            "cover": None if form.cover is None else form.cover.filename,
+        }
+
+    return app
+
+
+def test_form_model_with_upload_fields_takes_the_files():
+    client = TestClient(upload_form_app())
+    files = [("file", ("a.txt", b"A")), ("extras", ("b.txt", b"B")), ("extras", ("c", b"C"))]
+    response = client.post("/upload-form", data={"title": "t"}, files=files)
+    assert response.json() == {
+        "title": "t",
+        "file": ["a.txt", "A"],
+        "extras": ["b.txt", "c"],
+        "cover": None,
+    }
+    body = multipart_body([("title", "t"), ("file", ("a.txt", b"A")), ("cover", EMPTY_FILE)])
+    response = client.post(
+        "/upload-form",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=B"},
+    )
+    assert response.json()["cover"] is None  # a file input left empty
+
+
+def test_form_model_with_upload_fields_errors_show_files_by_name():
+    client = TestClient(upload_form_app())
+    response = client.post("/upload-form", files={"file": ("a.txt", b"A")})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "missing",
+            "loc": ["body", "title"],
+            "msg": "Field required",
+            "input": {"file": "a.txt"},
+        }
+    ]
+    response = client.post("/upload-form", data={"title": "t"})
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    response = client.post("/upload-form", data={"title": "t", "file": "text"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_form_model_with_upload_fields_is_multipart_in_openapi():
+    client = TestClient(upload_form_app())
+    body = client.get("/openapi.json").json()["paths"]["/upload-form"]["post"]["requestBody"]
+    assert list(body["content"]) == ["multipart/form-data"]
+
+
+def test_upload_with_only_an_extended_filename_is_a_file():
+    disposition = "form-data; name=\"file\"; filename*=UTF-8''%E2%82%AC%20report.bin"
+    body = f"--B\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + b"\xff\x00\r\n--B--\r\n"
+    response = client.post(
+        "/optional", content=body, headers={"content-type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status_code == 200
+    assert response.json() == "\u20ac report.bin"

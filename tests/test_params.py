@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional, TypedDict
 import msgspec
 import pytest
 
-from FasterAPI import Cookie, Faster, Header, Path, Query
+from FasterAPI import Cookie, Faster, Header, Path, Query, Request, Response
 from FasterAPI.testclient import TestClient
 
 
@@ -266,6 +266,25 @@ def test_cookie_values_and_missing():
     assert response.json()["detail"][0]["loc"] == ["cookie", "session"]
 
 
+def test_cookie_quoted_value_set_by_set_cookie_reads_back_unescaped():
+    app = Faster()
+    value = 'a b,c"d\\e;f\xe9'
+
+    @app.get("/set")
+    def set_cookie(response: Response):
+        response.set_cookie("session", value)
+
+    @app.get("/get")
+    def get_cookie(request: Request, session: str = Cookie()):
+        return {"param": session, "request": request.cookies["session"]}
+
+    client = TestClient(app)
+    assert "\\054" in client.get("/set").headers["set-cookie"]  # quoted, octal escapes
+    assert client.get("/get").json() == {"param": value, "request": value}
+    response = client.get("/get", headers={"cookie": 'session="plain\\"'})
+    assert response.json()["param"] == "plain\\"  # a lone backslash is kept
+
+
 def test_sync_handler_runs_in_worker_thread():
     import threading
 
@@ -292,6 +311,18 @@ def test_query_big_integer_round_trips_exactly():
 
     response = serve(handler).get("/p?n=99999999999999999999999999999")
     assert response.content == b"99999999999999999999999999999"
+
+
+def test_query_and_header_optional_value_of_the_wrong_type_is_a_parsing_error():
+    async def handler(n: Optional[int] = None, x_ratio: Optional[float] = Header(None)):
+        return {"n": n}
+
+    response = serve(handler).get("/p?n=z", headers={"x-ratio": "half"})
+    assert response.status_code == 422
+    assert [(e["type"], e["loc"], e["input"]) for e in response.json()["detail"]] == [
+        ("int_parsing", ["query", "n"], "z"),
+        ("float_parsing", ["header", "x-ratio"], "half"),
+    ]
 
 
 def test_query_optional_with_constraints():

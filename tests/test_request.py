@@ -63,6 +63,12 @@ def test_request_exposes_url_headers_query_cookies_client_body():
     assert data["body"] == "payload"
 
 
+def test_request_cookies_read_every_cookie_header():
+    headers = [("cookie", "a=1"), ("cookie", "b=2; c=3")]
+    response = client.get("/echo/bob", headers=headers)
+    assert response.json()["cookies"] == {"a": "1", "b": "2", "c": "3"}
+
+
 def test_request_url_keeps_the_escapes_the_client_sent():
     app = echo_app()
     app.root_path = "/pre"  # behind a proxy that strips /pre

@@ -120,6 +120,20 @@ def test_template_response_legacy_name_context_form(template_dir):
         templates.TemplateResponse("plain.txt", {"greeting": "no request"})
 
 
+def test_template_response_keywords_with_the_request_in_the_context(template_dir):
+    templates = Jinja2Templates(directory=template_dir)
+    app = Faster()
+
+    @app.get("/")
+    def index(request: Request):
+        context = {"request": request, "greeting": "Hi", "user": "k"}
+        return templates.TemplateResponse(name="plain.txt", context=context)
+
+    assert TestClient(app).get("/").text == "Hi, k"
+    with pytest.raises(ValueError, match="request"):
+        templates.TemplateResponse(name="plain.txt", context={"greeting": "no request"})
+
+
 def test_template_context_processors(template_dir):
     def user(request: Request):
         return {"user": request.headers.get("x-user", "guest"), "greeting": "Hello"}

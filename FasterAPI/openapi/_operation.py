@@ -189,9 +189,10 @@ def _request_body(
     media_type = getattr(first.marker, "media_type", "application/json")
     schema: dict[str, Any]
     if body_plan.is_form:
-        if any(_is_file(field) for field in fields):
+        form_body = body_plan.form_body
+        if form_body.whole_takes_files or any(_is_file(field) for field in fields):
             media_type = "multipart/form-data"
-        whole = body_plan.form_body.whole
+        whole = form_body.whole
         if whole is not None:
             schema = registry.schema(whole.typed())
         else:
