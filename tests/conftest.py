@@ -19,6 +19,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_framing",
     "test_params",
     "test_param_constraints",
+    "test_param_models",
     "test_request",
     "test_response",
     "test_routing",
