@@ -35,6 +35,12 @@ class RouteTable:
         for route in implied_head:
             self.http.insert(route.template, dict).setdefault("HEAD", route)
         self.static = self.http.static
+        self._position = {id(route): index for index, route in enumerate(routes)}
+
+    def mount_wins(self, mount: Mount, route: Route | None) -> bool:
+        """A mount serves a path under it unless a route declared before it matches too
+        (declaration order decides, as in Starlette)."""
+        return route is None or self._position[id(mount)] < self._position[id(route)]
 
     def find_mount(self, path: str) -> Mount | None:
         for mount in self.mounts:

@@ -270,17 +270,20 @@ class Faster(FasterRouter):
                     raise headers_too_large(len(headers), size)
             methods = table.static.get(path)
             route = methods.get(scope["method"]) if methods is not None else None
-            if route is not None:
+            if route is not None and not table.mounts:
                 # For middleware and handlers that label requests by route (metrics, traces).
                 scope["route"] = route
                 scope["endpoint"] = route.endpoint
                 await route.handle(self, scope, receive, send, {})
                 return
             mount = table.find_mount(path) if table.mounts else None
-            if mount is not None:
+            path_params: dict[str, Any] = {}
+            allowed: set[str] = set()
+            if route is None:
+                route, path_params, allowed = table.find_http(scope["method"], path)
+            if mount is not None and table.mount_wins(mount, route):
                 await mount.handle(scope, receive, send)
                 return
-            route, path_params, allowed = table.find_http(scope["method"], path)
             if route is None:
                 await self._no_route(table, scope, receive, send, path, allowed)
                 return
@@ -458,10 +461,10 @@ class Faster(FasterRouter):
         table = self._routes_table()
         path = route_path(scope)
         mount = table.find_mount(path) if table.mounts else None
-        if mount is not None:
+        route, path_params = table.find_websocket(path)
+        if mount is not None and table.mount_wins(mount, route):
             await mount.handle(scope, receive, send)
             return
-        route, path_params = table.find_websocket(path)
         if route is None:
             await send({"type": "websocket.close", "code": 1000, "reason": ""})
             return

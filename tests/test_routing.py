@@ -2,7 +2,15 @@ import uuid
 
 import pytest
 
-from FasterAPI import Depends, Faster, FasterRouter, HTTPException, Request, WebSocket
+from FasterAPI import (
+    Depends,
+    Faster,
+    FasterRouter,
+    HTTPException,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.testclient import TestClient
 
@@ -316,6 +324,64 @@ def test_mount_passes_websockets():
     app.mount("/sub", sub)
     with TestClient(app).websocket_connect("/sub/ws") as session:
         assert session.receive_text() == "mounted"
+
+
+def test_mount_and_routes_that_both_match_are_decided_by_declaration_order(tmp_path):
+    (tmp_path / "index.html").write_text("spa")
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "7").write_text("a file")
+
+    async def first(scope, receive, send):
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4001, "reason": ""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"first mount"})
+
+    app = Faster()
+    app.mount("/early", first)
+
+    @app.get("/api/items/{item_id}")
+    async def item(item_id: int):
+        return {"item": item_id}
+
+    @app.get("/api/health")
+    async def health():
+        return {"ok": True}
+
+    @app.get("/early/{name}")
+    async def shadowed(name: str):
+        return {"route": name}
+
+    @app.websocket("/early/ws")
+    async def shadowed_ws(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("route")
+        await websocket.close()
+
+    @app.websocket("/live")
+    async def live(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("live")
+        await websocket.close()
+
+    # A single-page app mounted at / after the API: the API's routes still answer.
+    app.mount("/", StaticFiles(directory=tmp_path, html=True))
+    client = TestClient(app)
+    assert client.get("/api/items/7").json() == {"item": 7}
+    assert client.get("/api/health").json() == {"ok": True}
+    assert client.get("/").text == "spa"
+    assert client.get("/items/7").text == "a file"
+    # A route matching the path with another method does not stop the mount.
+    assert client.post("/api/items/7").status_code == 405  # StaticFiles refuses POST
+    # A mount declared before a route wins over it, for HTTP and websockets.
+    assert client.get("/early/x").text == "first mount"
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with client.websocket_connect("/early/ws") as session:
+            session.receive_text()
+    assert closed.value.code == 4001
+    with client.websocket_connect("/live") as session:
+        assert session.receive_text() == "live"
 
 
 def test_routing_matched_route_and_endpoint_are_in_the_scope():
