@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from FasterAPI._compile import Field
+from FasterAPI._compile import Field, _strip_optional, unwrap_annotated
 from FasterAPI._dataclass_defaults import Complete, completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import get_header
@@ -76,6 +76,9 @@ class BodyPlan:
                 kw_only=True,
             )
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(model, strict=False)
+        # A body that is one ``bytes`` or ``str`` field is taken as sent in any media type
+        # but JSON (an upload of raw bytes, a text document).
+        self.raw_type = _raw_body_type(first) if self.whole else None
         self.complete = completer(model)
         self.keep_bytes(True)
 
@@ -149,7 +152,9 @@ class BodyPlan:
         if content_type and content_type != b"application/json":
             text = content_type.decode("latin-1")
             if not _is_json(text):
-                raise HTTPException(415, f"Unsupported media type {text!r}; send JSON")
+                if self.raw_type is None:
+                    raise HTTPException(415, f"Unsupported media type {text!r}; send JSON")
+                return self._decode_raw(text, body)
         # The bytes read go in the values (under a key no field has) for ``received_from``
         # on failure, and when ``keep_bytes`` asks; PERF: cheaper than returning them beside.
         try:
@@ -171,6 +176,33 @@ class BodyPlan:
             values[_RAW] = body
         if self.by_member:
             return self._check_members(values, body)
+        return values, None
+
+    def _decode_raw(
+        self, content_type: str, body: bytes
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        """The body as the field's ``bytes`` or ``str`` (in the media type's charset,
+        UTF-8 by default), checked against the field's constraints."""
+        field = self.fields[0]
+        value: Any = body
+        if self.raw_type is str:
+            charset = _charset(content_type)
+            try:
+                value = body.decode(charset)
+            except LookupError:
+                raise HTTPException(415, f"Unsupported charset {charset!r}") from None
+            except UnicodeDecodeError as exc:
+                message = f"The body is not valid {charset}: {exc.reason}"
+                error = {"type": "string_unicode", "loc": ["body"], "msg": message, "input": None}
+                return {_RAW: body}, [error]
+        try:
+            value = msgspec.convert(value, field.typed())
+        except msgspec.ValidationError as exc:
+            shown = value if isinstance(value, str) else None
+            return {_RAW: body}, [from_message(str(exc), ["body"], shown)]
+        values = {field.name: value}
+        if self.keeps_bytes:
+            values[_RAW] = body
         return values, None
 
     def keep_bytes(self, keep: bool) -> None:
@@ -205,6 +237,19 @@ def _rsgi_body_headers(scope: RSGIScope) -> tuple[bytes | None, bytes | None] | 
         None if content_type is None else content_type.encode("latin-1"),
         None if length is None else length.encode("latin-1"),
     )
+
+
+def _raw_body_type(field: Field) -> type | None:
+    base, _ = unwrap_annotated(_strip_optional(field.annotation))
+    return base if base is bytes or base is str else None
+
+
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
+
+
+def _charset(content_type: str) -> str:
+    found = _CHARSET.search(content_type)
+    return found.group(1) if found else "utf-8"
 
 
 def _default_of(field: Field) -> Any:

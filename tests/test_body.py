@@ -440,3 +440,50 @@ def test_body_union_of_untagged_models_tries_each_member():
         {"$ref": "#/components/schemas/Cat"},
         {"$ref": "#/components/schemas/Dog"},
     ]
+
+
+def test_body_of_one_bytes_or_str_field_is_taken_as_sent_in_other_media_types():
+    app = Faster()
+
+    @app.post("/upload")
+    async def upload(data: bytes = Body(media_type="application/octet-stream")):
+        return {"size": len(data), "head": data[:4].hex()}
+
+    @app.post("/note")
+    async def note(text: Annotated[str, Body(max_length=5)]):
+        return {"text": text}
+
+    @app.post("/maybe")
+    async def maybe(data: Optional[bytes] = Body(default=None)):
+        return {"size": None if data is None else len(data)}
+
+    @app.post("/number")
+    async def number(value: int = Body()):
+        return value
+
+    client = TestClient(app)
+    binary = bytes(range(256)) * 4
+    sent = client.post("/upload", content=binary, headers={"content-type": "image/png"})
+    assert sent.json() == {"size": 1024, "head": "00010203"}
+
+    def post_note(body: bytes, content_type: str):
+        return client.post("/note", content=body, headers={"content-type": content_type})
+
+    latin = "héllo".encode("latin-1")
+    assert post_note(latin, "text/plain; charset=ISO-8859-1").json() == {"text": "héllo"}
+    assert post_note("héllo".encode(), "text/plain").json() == {"text": "héllo"}
+    too_long = post_note(b"too long", "text/plain")
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["type"] == "string_too_long"
+    not_utf8 = post_note(b"\xff", "text/plain")
+    assert not_utf8.status_code == 422
+    assert not_utf8.json()["detail"][0]["type"] == "string_unicode"
+    assert post_note(b"x", "text/plain; charset=no-such").status_code == 415
+    # JSON stays JSON, a missing body takes the default, other types still need JSON.
+    assert client.post("/note", json="abc").json() == {"text": "abc"}
+    assert client.post("/maybe").json() == {"size": None}
+    assert client.post("/maybe", content=b"abc", headers={"content-type": "a/b"}).json() == {
+        "size": 3
+    }
+    five = client.post("/number", content=b"5", headers={"content-type": "text/plain"})
+    assert five.status_code == 415
