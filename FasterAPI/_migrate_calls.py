@@ -8,7 +8,7 @@ its methods, the class itself) or the method name is Pydantic's alone.
 ``Model(**other.dict(), extra=1)`` reads ``other``'s attributes into ``Model`` with
 ``msgspec.convert``, since a Struct takes no unknown keyword arguments.
 
-Keyword arguments FasterAPI does not take (``response_model_exclude_unset=True`` on a
+Keyword arguments FasterAPI does not take (``callbacks=`` on a
 route, ``regex=`` on ``Query``) are renamed when there is a counterpart and otherwise
 removed with a TODO comment, so that the module still imports.
 """

@@ -13,6 +13,7 @@ import msgspec
 
 from FasterAPI._compile import is_class
 from FasterAPI._dataclass_defaults import completer
+from FasterAPI._model_output import only_set, without_defaults_or_aliases
 from FasterAPI._type_parts import member_validator
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, MsgPackResponse, Response, status_allows_body
@@ -85,6 +86,9 @@ class OutputPlan:
         include: Collection[str] | None,
         exclude: Collection[str] | None,
         exclude_none: bool,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        by_alias: bool = True,
     ) -> None:
         self.model = response_model
         self.response_class = response_class
@@ -92,7 +96,18 @@ class OutputPlan:
         self.include = set(include) if include is not None else None
         self.exclude = set(exclude) if exclude is not None else None
         self.exclude_none = exclude_none
-        self.filters = self.include is not None or self.exclude is not None or exclude_none
+        self.exclude_unset = exclude_unset
+        # Options that need the Structs walked field by field.
+        self.walk_structs = exclude_defaults or not by_alias
+        self.exclude_defaults = exclude_defaults
+        self.by_alias = by_alias
+        self.filters = (
+            self.include is not None
+            or self.exclude is not None
+            or exclude_none
+            or exclude_unset
+            or self.walk_structs
+        )
         self.fast_json = response_class is JSONResponse
         # Filtering works on builtins; values MessagePack carries natively keep their type.
         self.native_types = _MSGPACK_NATIVE if issubclass(response_class, MsgPackResponse) else ()
@@ -123,8 +138,17 @@ class OutputPlan:
             self.complete(value)
         return value
 
-    def filter(self, value: Any) -> Any:
-        data = msgspec.to_builtins(value, builtin_types=self.native_types)
+    def filter(self, value: Any, returned: Any) -> Any:
+        """The validated ``value`` as builtins with the route's options applied
+        (``returned``: what the handler returned, for ``exclude_unset``)."""
+        if self.walk_structs:
+            data = without_defaults_or_aliases(
+                value, self.exclude_defaults, not self.by_alias, self.native_types
+            )
+        else:
+            data = msgspec.to_builtins(value, builtin_types=self.native_types)
+        if self.exclude_unset:
+            data = only_set(data, returned)
         return self._filter(data)
 
     def _filter(self, data: Any) -> Any:
@@ -145,9 +169,8 @@ class OutputPlan:
         return result
 
     def render(self, value: Any, status_code: int) -> Response:
-        value = self.validate(value)
-        if self.filters:
-            value = self.filter(value)
+        validated = self.validate(value)
+        value = self.filter(validated, value) if self.filters else validated
         if not status_allows_body(status_code):
             return self.response_class(None, status_code=status_code)
         if self.fast_json:

@@ -139,6 +139,9 @@ class APIRoute:
         response_model_include: set[str] | None = None,
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_by_alias: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> None:
@@ -179,6 +182,9 @@ class APIRoute:
             response_model_include,
             response_model_exclude,
             response_model_exclude_none,
+            response_model_exclude_unset,
+            response_model_exclude_defaults,
+            response_model_by_alias,
         )
         self.output = OutputPlan(
             self.response_model, response_class, self.status_code, *self._model_options
@@ -220,7 +226,9 @@ class APIRoute:
             and not self.explicit_response_class
         ):
             response_class = default_response_class
-        include, exclude, exclude_none = self._model_options
+        include, exclude, exclude_none, exclude_unset, exclude_defaults, by_alias = (
+            self._model_options
+        )
         copy = APIRoute(
             prefix + self.path,
             self.endpoint,
@@ -242,6 +250,9 @@ class APIRoute:
             response_model_include=include,
             response_model_exclude=exclude,
             response_model_exclude_none=exclude_none,
+            response_model_exclude_unset=exclude_unset,
+            response_model_exclude_defaults=exclude_defaults,
+            response_model_by_alias=by_alias,
             max_body_size=self.max_body_size,
             generate_unique_id_function=(
                 self.generate_unique_id_function or generate_unique_id_function
@@ -563,6 +574,9 @@ class FasterRouter:
         response_model_include: set[str] | None = None,
         response_model_exclude: set[str] | None = None,
         response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_by_alias: bool = True,
         max_body_size: Any = DEFAULT,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
     ) -> APIRoute:
@@ -587,6 +601,9 @@ class FasterRouter:
             response_model_include=response_model_include,
             response_model_exclude=response_model_exclude,
             response_model_exclude_none=response_model_exclude_none,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_by_alias=response_model_by_alias,
             max_body_size=self.max_body_size if max_body_size is DEFAULT else max_body_size,
             generate_unique_id_function=(
                 generate_unique_id_function or self.generate_unique_id_function

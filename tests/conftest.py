@@ -22,6 +22,7 @@ DUAL_PROTOCOL_MODULES = {
     "test_param_models",
     "test_request",
     "test_response",
+    "test_response_model_options",
     "test_routing",
     "test_scope_keys",
     "test_sse",
