@@ -158,6 +158,10 @@ class FileResponse(Response):
         if status == 416:
             scope[RESPONSE_STARTED] = True
             await _unsatisfiable(size)(scope, receive, send)
+        elif status == 412:
+            scope[RESPONSE_STARTED] = True
+            response = JSONResponse({"detail": "Precondition Failed"}, status_code=412)
+            await response(scope, receive, send)
         elif status == 304 or not status_allows_body(status):
             headers = [pair for pair in headers if pair[0] not in _REPRESENTATION_HEADERS]
             await _send_empty(scope, send, status, headers)
@@ -476,7 +480,16 @@ def _last_modified(seconds: int) -> bytes:
     return found
 
 
-_CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since", b"range", b"if-range"})
+_CONDITIONAL = frozenset(
+    {
+        b"if-match",
+        b"if-unmodified-since",
+        b"if-none-match",
+        b"if-modified-since",
+        b"range",
+        b"if-range",
+    }
+)
 
 
 def _is_conditional(scope: Scope) -> bool:

@@ -2,13 +2,14 @@
 
 One implementation, used by ``FileResponse`` and, through it, by ``StaticFiles``.
 ``evaluate`` turns the request headers and the representation's validators into an
-``Outcome``: 200 (send it all), 206 (send these ranges), 304 or 416.
+``Outcome``: 200 (send it all), 206 (send these ranges), 304, 412 or 416.
 
 Choices where the RFC leaves room:
 
-- Preconditions apply to GET and HEAD only, in the RFC's order: ``If-None-Match`` (weak
-  comparison, ``*``, lists) and, only when it is absent, ``If-Modified-Since``.
-  ``If-Match`` and ``If-Unmodified-Since`` are not evaluated.
+- Preconditions in the RFC's order (§13.2.2): ``If-Match`` (strong comparison, ``*``,
+  lists) and, only when it is absent, ``If-Unmodified-Since``, for every method: 412
+  when they fail. Then, for GET and HEAD, ``If-None-Match`` (weak comparison, ``*``,
+  lists) and, only when it is absent, ``If-Modified-Since``: 304.
 - ``Range`` is honoured for GET only (RFC 9110 §14.2), and only when ``If-Range`` (if
   sent) matches: a strong ETag comparison or the exact ``Last-Modified`` date.
 - A malformed ``Range`` (another unit, bad syntax, ``last < first``, absurdly long
@@ -41,7 +42,7 @@ _ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')
 
 
 class Outcome(NamedTuple):
-    status: int  # 200, 206, 304 or 416
+    status: int  # 200, 206, 304, 412 or 416
     ranges: tuple[ByteRange, ...] = ()  # what a 206 sends, in order
 
 
@@ -64,6 +65,8 @@ def evaluate(
     method: str, headers: Headers, etag: str | None, last_modified: int | None, size: int
 ) -> Outcome:
     """What to answer a request for a representation with these validators and size."""
+    if _precondition_failed(headers, etag, last_modified):
+        return Outcome(412)
     if method not in ("GET", "HEAD"):
         return Outcome(200)
     if _not_modified(headers, etag, last_modified):
@@ -84,6 +87,23 @@ def evaluate(
 
 def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
+
+
+def _precondition_failed(headers: Headers, etag: str | None, last_modified: int | None) -> bool:
+    if_match = headers.getlist("if-match")
+    if if_match:
+        value = ", ".join(if_match)
+        if value.strip() == "*":
+            return False  # the representation exists
+        # Strong comparison: a weak tag on either side never matches.
+        if etag is None or etag.startswith("W/"):
+            return True
+        return etag not in _ENTITY_TAG.findall(value)
+    since = headers.get("if-unmodified-since")
+    if since is None or last_modified is None:
+        return False
+    date = parse_http_date(since)
+    return date is not None and last_modified > date
 
 
 def _not_modified(headers: Headers, etag: str | None, last_modified: int | None) -> bool:

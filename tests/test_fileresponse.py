@@ -405,6 +405,65 @@ def test_fileresponse_if_none_match_takes_precedence_over_if_modified_since(
     assert response.content == DATA
 
 
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [
+        ("{etag}", 200),
+        ("*", 200),
+        ('"other", {etag}', 200),
+        ('"other"', 412),
+        ("W/{etag}", 412),  # If-Match compares strongly
+    ],
+)
+def test_fileresponse_if_match(data_file: Path, if_match: str, status: int) -> None:
+    header = if_match.format(etag=etag_of(data_file))
+    client = client_for(data_file)
+
+    response = client.get("/file", headers={"If-Match": header})
+
+    assert response.status_code == status
+    if status == 200:
+        assert response.content == DATA
+    else:
+        assert response.json() == {"detail": "Precondition Failed"}
+        assert "etag" not in response.headers
+        assert client.head("/file", headers={"If-Match": header}).status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        (LAST_MODIFIED, 200),
+        (formatdate(MTIME + 3600, usegmt=True), 200),
+        (formatdate(MTIME - 1, usegmt=True), 412),
+        ("not a date", 200),
+    ],
+)
+def test_fileresponse_if_unmodified_since(data_file: Path, since: str, status: int) -> None:
+    response = client_for(data_file).get("/file", headers={"If-Unmodified-Since": since})
+
+    assert response.status_code == status
+
+
+def test_fileresponse_if_match_takes_precedence_and_ranges_follow(data_file: Path) -> None:
+    client = client_for(data_file)
+    older = formatdate(MTIME - 1, usegmt=True)
+
+    matched = client.get(
+        "/file",
+        headers={
+            "If-Match": etag_of(data_file),
+            "If-Unmodified-Since": older,
+            "Range": "bytes=0-1",
+        },
+    )
+
+    assert matched.status_code == 206
+    assert matched.content == DATA[:2]
+    failed = client.get("/file", headers={"If-Match": '"other"', "Range": "bytes=0-1"})
+    assert failed.status_code == 412
+
+
 def test_fileresponse_conditions_ignored_for_post(data_file: Path) -> None:
     app = Faster()
 
