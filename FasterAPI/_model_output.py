@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from FasterAPI.encoders import fallback
+
 
 def without_defaults_or_aliases(
     value: Any, drop_defaults: bool, python_names: bool, native_types: tuple[type, ...]
@@ -43,7 +45,7 @@ def without_defaults_or_aliases(
             key: without_defaults_or_aliases(item, drop_defaults, python_names, native_types)
             for key, item in value.items()
         }
-    return msgspec.to_builtins(value, builtin_types=native_types)
+    return msgspec.to_builtins(value, builtin_types=native_types, enc_hook=fallback)
 
 
 def _is_default(field: msgspec.structs.FieldInfo, value: Any) -> bool:

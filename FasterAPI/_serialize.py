@@ -15,10 +15,11 @@ from FasterAPI._compile import is_class
 from FasterAPI._dataclass_defaults import completer
 from FasterAPI._model_output import only_set, without_defaults_or_aliases
 from FasterAPI._type_parts import member_validator
+from FasterAPI.encoders import fallback
 from FasterAPI.exceptions import ResponseValidationError
 from FasterAPI.response import JSONResponse, MsgPackResponse, Response, status_allows_body
 
-encode_json = msgspec.json.Encoder().encode
+encode_json = msgspec.json.Encoder(enc_hook=fallback).encode
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
@@ -146,7 +147,7 @@ class OutputPlan:
                 value, self.exclude_defaults, not self.by_alias, self.native_types
             )
         else:
-            data = msgspec.to_builtins(value, builtin_types=self.native_types)
+            data = msgspec.to_builtins(value, builtin_types=self.native_types, enc_hook=fallback)
         if self.exclude_unset:
             data = only_set(data, returned)
         return self._filter(data)

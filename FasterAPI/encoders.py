@@ -9,8 +9,11 @@ values, bytes base64 text.
 
 Other objects go, in this order, to ``custom_encoder`` (looked up by type, base classes
 included; it is also consulted before msgspec's own rules, so it can change how a
-``datetime`` is written), then a path becomes its text, then an object with attributes
-its public ``vars()``; anything else raises ``TypeError``.
+``datetime`` is written), then ``fallback``: paths and IP addresses, networks and
+interfaces become their text, a compiled regex its pattern, another mapping a dict,
+another collection (a deque, a dict's keys) or a generator a list, an object with
+attributes its public ``vars()``; anything else raises ``TypeError``. Responses encode
+return values with ``fallback`` too.
 
 ``include`` and ``exclude`` pick keys of the top level (a Struct's fields by their Python
 names); ``exclude_none`` drops ``None`` values from every dict at every depth;
@@ -21,6 +24,9 @@ names); ``exclude_none`` drops ``None`` values from every dict at every depth;
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import re
+import types
 from collections.abc import Callable, Collection, Mapping
 from pathlib import PurePath
 from typing import Any
@@ -31,6 +37,31 @@ __all__ = ["jsonable_encoder"]
 
 Encoder = Callable[[Any], Any]
 _NATIVE = (str, int, float, bool, type(None), dict, list)
+_AS_TEXT = (
+    PurePath,
+    ipaddress.IPv4Address,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Address,
+    ipaddress.IPv6Interface,
+    ipaddress.IPv6Network,
+)
+
+
+def fallback(value: Any) -> Any:
+    """``value``, a type msgspec does not encode, as one it does (its ``enc_hook``)."""
+    if isinstance(value, _AS_TEXT):  # first: a network iterates its addresses
+        return str(value)
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (Collection, types.GeneratorType)):  # finite, unlike count()
+        return list(value)
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict):
+        return {k: v for k, v in attributes.items() if not k.startswith("_")}
+    raise TypeError(f"Objects of type {type(value).__name__} are not JSON serializable")
 
 
 def jsonable_encoder(
@@ -65,12 +96,7 @@ def _hook(custom: Mapping[type, Encoder]) -> Encoder:
         encoder = _encoder_for(value, custom)
         if encoder is not None:
             return encoder(value)
-        if isinstance(value, PurePath):
-            return str(value)
-        attributes = getattr(value, "__dict__", None)
-        if isinstance(attributes, dict):
-            return {k: v for k, v in attributes.items() if not k.startswith("_")}
-        raise TypeError(f"Objects of type {type(value).__name__} are not JSON serializable")
+        return fallback(value)
 
     return hook
 

@@ -27,6 +27,7 @@ import msgspec
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTask
 from FasterAPI.datastructures import MutableHeaders, RawHeaders, check_header_text
+from FasterAPI.encoders import fallback
 
 if TYPE_CHECKING:
     from FasterAPI._file import FileResponse
@@ -69,8 +70,8 @@ __all__ = [
 ]
 
 NO_BODY_STATUS = frozenset({204, 205, 304})
-_json_encoder = msgspec.json.Encoder()
-_msgpack_encoder = msgspec.msgpack.Encoder()
+_json_encoder = msgspec.json.Encoder(enc_hook=fallback)
+_msgpack_encoder = msgspec.msgpack.Encoder(enc_hook=fallback)
 
 
 def status_allows_body(status_code: int) -> bool:

@@ -24,12 +24,13 @@ import msgspec
 from FasterAPI._stream import StreamingResponse
 from FasterAPI._types import Message, Send
 from FasterAPI.background import BackgroundTask
+from FasterAPI.encoders import fallback
 
 __all__ = ["EventSourceResponse", "ServerSentEvent"]
 
 EventStream = Union[AsyncIterable[Any], Iterable[Any]]
 
-_json_encoder = msgspec.json.Encoder()
+_json_encoder = msgspec.json.Encoder(enc_hook=fallback)
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _DEFAULT_HEADERS = (
     (b"cache-control", b"no-cache"),

@@ -679,3 +679,47 @@ def test_debug_mode_wins_over_a_500_handler_under_either_key(key):
     app.debug = False
     quiet = TestClient(app, raise_server_exceptions=False).get("/bug")
     assert quiet.json() == {"sorry": True}
+
+
+def test_return_values_fastapi_encodes_are_json_encoded_too():
+    import collections
+    import ipaddress
+    import pathlib
+
+    class Plain:
+        def __init__(self):
+            self.name = "a"
+            self._secret = "hidden"
+
+    app = Faster()
+
+    @app.get("/values")
+    async def values():
+        return {
+            "path": pathlib.PurePosixPath("/srv/data.csv"),
+            "ip": ipaddress.ip_address("10.0.0.1"),
+            "net": ipaddress.ip_network("10.0.0.0/8"),
+            "queue": collections.deque([1, 2]),
+            "squares": (n * n for n in range(3)),
+            "object": Plain(),
+        }
+
+    @app.get("/path")
+    def path() -> pathlib.Path:
+        return pathlib.Path("/tmp")
+
+    @app.get("/response")
+    def response():
+        return JSONResponse({"path": pathlib.PurePosixPath("/x")})
+
+    client = TestClient(app)
+    assert client.get("/values").json() == {
+        "path": "/srv/data.csv",
+        "ip": "10.0.0.1",
+        "net": "10.0.0.0/8",
+        "queue": [1, 2],
+        "squares": [0, 1, 4],
+        "object": {"name": "a"},
+    }
+    assert client.get("/path").json() == "/tmp"
+    assert client.get("/response").json() == {"path": "/x"}

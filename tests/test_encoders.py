@@ -124,3 +124,18 @@ def test_jsonable_encoder_plain_objects_and_unsupported_values():
     assert jsonable_encoder(Record()) == {"name": "r"}
     with pytest.raises(TypeError, match="not JSON serializable"):
         jsonable_encoder(object())
+
+
+def test_jsonable_encoder_ip_addresses_deques_and_generators():
+    import collections
+    import ipaddress
+
+    assert jsonable_encoder(
+        {
+            "ip": ipaddress.ip_address("::1"),
+            "net": ipaddress.ip_network("10.0.0.0/8"),
+            "queue": collections.deque(["a"]),
+            "keys": {"k": 1}.keys(),
+            "gen": (n for n in range(2)),
+        }
+    ) == {"ip": "::1", "net": "10.0.0.0/8", "queue": ["a"], "keys": ["k"], "gen": [0, 1]}
