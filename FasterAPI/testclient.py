@@ -215,18 +215,21 @@ class TestClient(httpx.Client):
             stack.callback(answers.close)
             portal.start_task_soon(self._lifespan, receive_stream, answers_send)
             portal.call(send_stream.send, {"type": "lifespan.startup"})
-            self._wait_for(portal, answers, "startup")
+            if not self._wait_for(portal, answers, "startup"):
 
-            @stack.callback
-            def shutdown() -> None:
-                portal.call(send_stream.send, {"type": "lifespan.shutdown"})
-                self._wait_for(portal, answers, "shutdown")
+                @stack.callback
+                def shutdown() -> None:
+                    portal.call(send_stream.send, {"type": "lifespan.shutdown"})
+                    self._wait_for(portal, answers, "shutdown")
 
             self._exit_stack = stack.pop_all()
-        super().__enter__()
+        # httpx's own __enter__/__exit__ are not used: they would close the client for good,
+        # and a TestClient stays usable after (and may enter again) its ``with`` block.
         return self
 
-    def _wait_for(self, portal: Any, answers: Any, phase: str) -> None:
+    def _wait_for(self, portal: Any, answers: Any, phase: str) -> bool:
+        """Wait for the app's answer to the ``phase`` event; True if its lifespan returned
+        (an app without lifespan support may simply return)."""
         message = portal.call(answers.receive)
         if message["type"] == f"lifespan.{phase}.failed":
             while message["type"] != "lifespan.ended":
@@ -235,8 +238,11 @@ class TestClient(httpx.Client):
             if failure is not None:
                 raise failure
             raise RuntimeError(f"lifespan {phase} failed")
-        if message["type"] == "lifespan.ended" and message.get("exc") is not None:
-            raise message["exc"]
+        if message["type"] == "lifespan.ended":
+            if message.get("exc") is not None:
+                raise message["exc"]
+            return True
+        return False
 
     async def _lifespan(self, receive_stream: Any, answers: Any) -> None:
         scope = {
@@ -260,7 +266,6 @@ class TestClient(httpx.Client):
         stack, self._exit_stack = self._exit_stack, None
         if stack is not None:
             stack.close()
-        super().__exit__(exc_type, exc, tb)
 
     def websocket_connect(
         self, url: str, subprotocols: list[str] | None = None, **kwargs: Any

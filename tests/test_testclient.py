@@ -222,3 +222,47 @@ def test_testclient_websocket_disconnect_the_app_raises_itself_is_raised():
     with pytest.raises(WebSocketDisconnect):
         with TestClient(app).websocket_connect("/"):
             pass
+
+
+def test_testclient_can_be_entered_again_after_its_with_block():
+    events = []
+
+    @asynccontextmanager
+    async def lifespan(app):
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    app = Faster(lifespan=lifespan)
+
+    @app.get("/")
+    def index():
+        return "ok"
+
+    client = TestClient(app)
+    with client:
+        assert client.get("/").json() == "ok"
+    assert client.get("/").json() == "ok"  # still usable, without lifespan
+    with client:
+        assert client.get("/").json() == "ok"
+    assert events == ["startup", "shutdown", "startup", "shutdown"]
+
+
+def test_testclient_exits_for_an_app_that_ignores_lifespan():
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return  # no lifespan support: the ASGI spec lets an app just return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    done = threading.Event()
+
+    def use_client():
+        with TestClient(app) as client:
+            assert client.get("/").text == "ok"
+        done.set()
+
+    thread = threading.Thread(target=use_client, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert done.is_set(), "leaving the with block hung waiting for a lifespan shutdown"
