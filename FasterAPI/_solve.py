@@ -11,7 +11,7 @@ from FasterAPI._compile import Field, Plan, build_plan
 from FasterAPI._types import Receive, Scope, Send
 from FasterAPI.background import BackgroundTasks
 from FasterAPI.concurrency import run_in_threadpool
-from FasterAPI.request import Request, read_body
+from FasterAPI.request import Request, read_body, remember_body
 from FasterAPI.response import Response
 from FasterAPI.security.scopes import SecurityScopes
 
@@ -96,6 +96,7 @@ class RequestContext:
             return await self._request.body()
         if self.body is None:
             self.body = await read_body(self.receive, self.scope["headers"], self.max_body_size)
+            remember_body(self.scope, self.receive, self.body)
         return self.body
 
     def special(self, kind: str, scopes: list[str]) -> Any:

@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 
+BODY_READ = "fasterapi.body_read"
+"""Scope key: ``(receive, body)`` once the body has been read from ``receive`` (``body`` is
+None when it was read as a stream). A later Request on the same ``receive``, an exception
+handler's, takes the body from here: ``receive`` has no more body messages to give and
+would wait for the client to leave."""
+
+
+def remember_body(scope: Scope, receive: Receive, body: bytes | None) -> None:
+    scope[BODY_READ] = (receive, body)
+
 
 async def _empty_receive() -> Message:
     raise RuntimeError("This connection has no receive channel")
@@ -231,13 +241,25 @@ class Request(HTTPConnection):
             raise RuntimeError("The request body stream has already been consumed")
         self._stream_consumed = True
 
+    def _body_already_read(self) -> bool:
+        """True (``_body`` set) if the body was read from this receive before."""
+        read = self.scope.get(BODY_READ)
+        if read is None or read[0] != self._receive:
+            return False
+        if read[1] is None:
+            raise RuntimeError("The request body stream has already been consumed")
+        self._body = read[1]
+        self._stream_consumed = True
+        return True
+
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield body chunks as they arrive, enforcing ``max_body_size``."""
-        if self._body is not None:
-            yield self._body
+        if self._body is not None or self._body_already_read():
+            yield self._body  # type: ignore[misc]
             yield b""
             return
         self._mark_consumed()
+        remember_body(self.scope, self._receive, None)
         limit = self.max_body_size
         check_declared_length(self.scope["headers"], limit)
         received = 0
@@ -257,7 +279,7 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         """The whole body (read once, then cached), within ``max_body_size``."""
-        if self._body is None:
+        if self._body is None and not self._body_already_read():
             self._mark_consumed()
             try:
                 self._body = await read_body(
@@ -266,7 +288,8 @@ class Request(HTTPConnection):
             except ClientDisconnect:
                 self._disconnected = True
                 raise
-        return self._body
+            remember_body(self.scope, self._receive, self._body)
+        return self._body  # type: ignore[return-value]
 
     async def json(self) -> Any:
         if self._json is None:

@@ -1,6 +1,7 @@
 """Faster: configuration, lifespan, state, exception handlers, middleware, errors."""
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 import anyio
@@ -723,3 +724,51 @@ def test_return_values_fastapi_encodes_are_json_encoded_too():
     }
     assert client.get("/path").json() == "/tmp"
     assert client.get("/response").json() == {"path": "/x"}
+
+
+def test_exception_handler_reads_the_body_the_route_already_read():
+    class Item(msgspec.Struct):
+        a: int
+
+    class Refused(Exception):
+        pass
+
+    app = Faster()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        return JSONResponse({"sent": (await request.body()).decode()}, status_code=422)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return JSONResponse({"sent": await request.json()}, status_code=409)
+
+    @app.post("/model")
+    async def model(item: Item):
+        raise Refused()
+
+    @app.post("/raw")
+    async def raw(request: Request):
+        await request.body()
+        raise Refused()
+
+    @app.post("/with-request")
+    async def with_request(item: Item, request: Request):
+        raise Refused()
+
+    def post(path, body):
+        outcome = {}
+
+        def send():  # a handler waiting for a body message that never comes hangs
+            outcome["response"] = TestClient(app).post(path, content=body)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        thread.join(5)
+        assert "response" in outcome, f"POST {path} hung in the exception handler"
+        return outcome["response"]
+
+    assert post("/model", b'{"a": "x"}').json() == {"sent": '{"a": "x"}'}
+    assert post("/model", b'{"a": 1}').json() == {"sent": {"a": 1}}
+    assert post("/raw", b'{"a": 2}').json() == {"sent": {"a": 2}}
+    assert post("/with-request", b'{"a": 3}').json() == {"sent": {"a": 3}}
