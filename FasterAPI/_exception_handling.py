@@ -75,9 +75,17 @@ class ExceptionHandlers:
         return self.by_status.get(500) or self.by_class.get(Exception)
 
     async def call(self, handler: ExceptionHandler, request: Request, exc: Any) -> Response:
+        """The handler's response; ``TypeError`` (a 500) when it returns something else."""
+        result: Any
         if inspect.iscoroutinefunction(handler):
-            return await handler(request, exc)  # type: ignore[no-any-return]
-        result = await run_in_threadpool(handler, request, exc)
-        if inspect.isawaitable(result):
-            return await result  # type: ignore[no-any-return]
+            result = await handler(request, exc)
+        else:
+            result = await run_in_threadpool(handler, request, exc)
+            if inspect.isawaitable(result):
+                result = await result
+        if not isinstance(result, Response):
+            raise TypeError(
+                f"The exception handler {handler!r} returned {type(result).__name__}, "
+                "not a Response"
+            )
         return result

@@ -772,3 +772,26 @@ def test_exception_handler_reads_the_body_the_route_already_read():
     assert post("/model", b'{"a": 1}').json() == {"sent": {"a": 1}}
     assert post("/raw", b'{"a": 2}').json() == {"sent": {"a": 2}}
     assert post("/with-request", b'{"a": 3}').json() == {"sent": {"a": 3}}
+
+
+def test_exception_handler_returning_no_response_is_a_logged_500(caplog):
+    class Refused(Exception):
+        pass
+
+    app = Faster()
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return {"detail": "refused"}  # a dict, not a Response
+
+    @app.get("/refuse")
+    async def refuse():
+        raise Refused()
+
+    with pytest.raises(TypeError, match="exception handler .*refused.* returned dict"):
+        TestClient(app).get("/refuse")
+    caplog.clear()
+    response = TestClient(app, raise_server_exceptions=False).get("/refuse")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert "returned dict" in caplog.text
