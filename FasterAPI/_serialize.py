@@ -13,6 +13,7 @@ import msgspec
 
 from FasterAPI._compile import is_class
 from FasterAPI._dataclass_defaults import completer
+from FasterAPI._errors import from_message
 from FasterAPI._model_output import only_set, without_defaults_or_aliases
 from FasterAPI._type_parts import member_validator
 from FasterAPI.encoders import fallback
@@ -132,9 +133,7 @@ class OutputPlan:
             else:
                 value = msgspec.convert(value, model, strict=False, from_attributes=True)
         except msgspec.ValidationError as exc:
-            raise ResponseValidationError(
-                [{"type": "response", "loc": ["response"], "msg": str(exc), "input": None}]
-            ) from exc
+            raise ResponseValidationError([from_message(str(exc), ["response"], value)]) from exc
         if self.complete is not None:
             self.complete(value)
         return value

@@ -795,3 +795,55 @@ def test_exception_handler_returning_no_response_is_a_logged_500(caplog):
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
     assert "returned dict" in caplog.text
+
+
+def test_response_validation_error_entries_locate_the_bad_field():
+    from FasterAPI import ResponseValidationError
+
+    class Item(msgspec.Struct):
+        a: int
+        tags: list[str] = []
+
+    app = Faster()
+
+    @app.exception_handler(ResponseValidationError)
+    async def invalid_output(request: Request, exc: ResponseValidationError):
+        return JSONResponse({"errors": exc.errors()}, status_code=500)
+
+    @app.get("/wrong-type", response_model=Item)
+    def wrong_type():
+        return {"a": "nope"}
+
+    @app.get("/missing")
+    def missing_field() -> Item:
+        return {"tags": []}  # type: ignore[return-value]
+
+    @app.get("/nested", response_model=Item)
+    def nested():
+        return {"a": 1, "tags": ["x", 2]}
+
+    client = TestClient(app)
+    assert client.get("/wrong-type").json()["errors"] == [
+        {
+            "type": "int_parsing",
+            "loc": ["response", "a"],
+            "msg": "Expected `int`, got `str`",
+            "input": "nope",
+        }
+    ]
+    assert client.get("/missing").json()["errors"] == [
+        {
+            "type": "missing",
+            "loc": ["response", "a"],
+            "msg": "Field required",
+            "input": {"tags": []},
+        }
+    ]
+    assert client.get("/nested").json()["errors"] == [
+        {
+            "type": "string_type",
+            "loc": ["response", "tags", 1],
+            "msg": "Expected `str`, got `int`",
+            "input": 2,
+        }
+    ]
