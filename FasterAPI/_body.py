@@ -16,7 +16,7 @@ from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope
 from FasterAPI._type_parts import member_validator
 from FasterAPI._types import Receive, Scope
 from FasterAPI.exceptions import HTTPException
-from FasterAPI.request import check_length_value, receive_body, remember_body
+from FasterAPI.request import BODY_READ, check_length_value, receive_body
 
 if TYPE_CHECKING:
     from FasterAPI._solve import RequestContext
@@ -136,10 +136,10 @@ class BodyPlan:
             if bridge is not None and length.isdigit():
                 body = await bridge.read_declared(int(length))
                 if body is not None:
-                    remember_body(scope, receive, body)
+                    scope[BODY_READ] = (receive, body)  # PERF: remember_body, inlined
                     return self.decode(content_type, body)
         body = await receive_body(receive, limit)
-        remember_body(scope, receive, body)
+        scope[BODY_READ] = (receive, body)
         return self.decode(content_type, body)
 
     def decode(
