@@ -20,7 +20,7 @@ MODULES: dict[str, str | None] = {
     "fastapi.datastructures": "FasterAPI.datastructures",
     "fastapi.dependencies": None,
     "fastapi.encoders": "FasterAPI.encoders",
-    "fastapi.exception_handlers": "FasterAPI._exception_handling",
+    "fastapi.exception_handlers": "FasterAPI.exception_handlers",
     "fastapi.exceptions": "FasterAPI.exceptions",
     "fastapi.logger": None,
     "fastapi.middleware": "FasterAPI.middleware",

@@ -10,6 +10,7 @@ import FasterAPI.testclient
 
 DUAL_PROTOCOL_MODULES = {
     "test_app",
+    "test_app_errors",
     "test_body",
     "test_dependencies",
     "test_file_local_io",
