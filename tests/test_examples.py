@@ -148,3 +148,16 @@ def test_demo_without_redis_has_no_rate_limit_or_cache(demo):
 
 def test_demo_database_file_is_where_configured(demo, tmp_path):
     assert os.path.exists(tmp_path / "demo.db")
+
+
+def bearer(token):
+    return {"authorization": f"Bearer {token}"}
+
+
+def test_demo_item_ids_are_not_reused_after_a_delete(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    first = demo.post("/items", json={"name": "old", "price": 1}, headers=auth).json()
+    assert demo.delete(f"/items/{first['id']}", headers=auth).status_code == 204
+    second = demo.post("/items", json={"name": "new", "price": 2}, headers=auth).json()
+    assert second["id"] != first["id"]
+    assert demo.get(f"/items/{first['id']}").status_code == 404
