@@ -161,3 +161,14 @@ def test_demo_item_ids_are_not_reused_after_a_delete(demo):
     second = demo.post("/items", json={"name": "new", "price": 2}, headers=auth).json()
     assert second["id"] != first["id"]
     assert demo.get(f"/items/{first['id']}").status_code == 404
+
+
+def test_demo_create_item_refuses_unknown_fields(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    response = demo.post(
+        "/items", json={"name": "lamp", "price": 1, "owner": "someone"}, headers=auth
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("extra_forbidden", ["body", "owner"])
+    assert demo.get("/items").json() == []

@@ -40,7 +40,7 @@ from FasterAPI.websocket_room import Room
 INT64_MAX = 2**63 - 1  # SQLite integers are 64-bit
 
 
-class ItemIn(msgspec.Struct):
+class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     price: Annotated[float, msgspec.Meta(ge=0)]
 
