@@ -225,6 +225,18 @@ def test_demo_expired_token_is_refused(demo):
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
+def test_demo_login_checks_a_password_for_an_unknown_user_too(demo, monkeypatch):
+    # Answering an unknown user without hashing would tell, by timing, which names exist.
+    from examples.demo import auth
+
+    hashed = []
+    real_hash = auth._hash
+    monkeypatch.setattr(auth, "_hash", lambda password: hashed.append(1) or real_hash(password))
+    response = demo.post("/token", data={"username": "nobody", "password": "x"})
+    assert response.status_code == 400
+    assert hashed == [1]
+
+
 def test_demo_openapi_documents_every_item_route(demo):
     paths = demo.get("/openapi.json").json()["paths"]
     export = paths["/items/export.csv"]["get"]["responses"]["200"]
