@@ -6,6 +6,7 @@ import pytest
 
 from examples.param_models import app as param_models_app
 from examples.quickstart import app as quickstart_app
+from FasterAPI.exceptions import WebSocketDisconnect
 from FasterAPI.testclient import TestClient
 
 
@@ -235,6 +236,16 @@ def test_demo_login_checks_a_password_for_an_unknown_user_too(demo, monkeypatch)
     response = demo.post("/token", data={"username": "nobody", "password": "x"})
     assert response.status_code == 400
     assert hashed == [1]
+
+
+def test_demo_chat_refuses_the_system_name_and_bad_names(demo):
+    for query in ("name=system", "name=", "name=" + "n" * 51):
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with demo.websocket_connect(f"/ws/chat/lobby?{query}"):
+                pass
+        assert closed.value.code == 1008, query
+    with demo.websocket_connect("/ws/chat/lobby") as guest:
+        assert chat_message(guest) == {"user": "system", "text": "anonymous joined"}
 
 
 def test_demo_openapi_documents_every_item_route(demo):

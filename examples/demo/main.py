@@ -33,6 +33,7 @@ from FasterAPI import (
     Path,
     Query,
     WebSocket,
+    WebSocketException,
 )
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.sse_broadcast import channel_events
@@ -207,8 +208,12 @@ async def events(last_event_id: Annotated[str | None, Header()] = None) -> Event
 
 @app.websocket("/ws/chat/{room}")
 async def chat(
-    websocket: WebSocket, room: str, name: Annotated[str, Query()] = "anonymous"
+    websocket: WebSocket,
+    room: str,
+    name: Annotated[str, Query(min_length=1, max_length=50)] = "anonymous",
 ) -> None:
+    if name == "system":  # the room's own announcements: nobody may pose as it
+        raise WebSocketException(1008, "The name 'system' is reserved")
     await websocket.accept()
     chat_room = Room(broadcast, chat_channel(room))
     async with chat_room.join(websocket):
