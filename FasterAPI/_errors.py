@@ -14,6 +14,7 @@ from FasterAPI._patterns import as_written
 _AT = re.compile(r" - at `\$(.*)`$")
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]*)`")
 _EXPECTED = re.compile(r"^Expected `([^`]+)`(.*)$")
 
 _PARSING_TYPES = {
@@ -37,6 +38,7 @@ _CONSTRAINTS = (  # order matters: "of length >=" must win over ">="
 )
 
 MISSING_MSG = "Field required"
+EXTRA_MSG = "Extra inputs are not permitted"
 
 
 def missing(loc: list[Any], value: Any = None) -> dict[str, Any]:
@@ -95,6 +97,15 @@ def from_message(message: str, prefix: list[Any], document: Any) -> dict[str, An
     absent = _MISSING.match(text)
     if absent is not None:
         return missing([*prefix, *path, absent.group(1)], _lookup(document, path))
+    extra = _UNKNOWN.match(text)
+    if extra is not None:  # a Struct with forbid_unknown_fields: located at the field
+        where = [*path, extra.group(1)]
+        return {
+            "type": "extra_forbidden",
+            "loc": [*prefix, *where],
+            "msg": EXTRA_MSG,
+            "input": _lookup(document, where),
+        }
     return {
         "type": _error_type(text),
         "loc": [*prefix, *path],

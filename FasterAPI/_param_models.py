@@ -19,7 +19,7 @@ from FasterAPI._compile import (
     unwrap_annotated,
 )
 from FasterAPI._dataclass_defaults import completer
-from FasterAPI._errors import from_message, missing
+from FasterAPI._errors import EXTRA_MSG, from_message, missing
 from FasterAPI._extract import all_headers, parse_query, pick_headers, read_cookies
 from FasterAPI._types import Scope
 from FasterAPI.security.base import SecurityBase
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from FasterAPI._compile import Plan
 
 
-EXTRA_MSG = "Extra inputs are not permitted"
 _PARAM_CLASSES: dict[str, type[params.Param]] = {
     "query": params.Query,
     "header": params.Header,

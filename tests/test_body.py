@@ -487,3 +487,39 @@ def test_body_of_one_bytes_or_str_field_is_taken_as_sent_in_other_media_types():
     }
     five = client.post("/number", content=b"5", headers={"content-type": "text/plain"})
     assert five.status_code == 415
+
+
+class StrictItem(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    owner: Optional["StrictItem"] = None
+
+
+def test_body_unknown_field_of_a_strict_struct_is_extra_forbidden_at_the_field():
+    app = Faster()
+
+    @app.post("/strict")
+    async def strict(item: StrictItem) -> StrictItem:
+        return item
+
+    strict_client = TestClient(app)
+    response = strict_client.post("/strict", json={"name": "a", "price": 3})
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "extra_forbidden",
+                "loc": ["body", "price"],
+                "msg": "Extra inputs are not permitted",
+                "input": 3,
+            }
+        ]
+    }
+    nested = strict_client.post("/strict", json={"name": "a", "owner": {"name": "b", "x": [1]}})
+    assert nested.json()["detail"] == [
+        {
+            "type": "extra_forbidden",
+            "loc": ["body", "owner", "x"],
+            "msg": "Extra inputs are not permitted",
+            "input": [1],
+        }
+    ]

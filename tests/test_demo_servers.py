@@ -51,3 +51,82 @@ def test_demo_sse_feed_receives_created_items(server, tmp_path, monkeypatch):
         listener.join(10)
         assert events and events[0][0] == "created"
         assert events[0][1]["name"] == "live"
+
+
+def demo_token(client: httpx.Client) -> dict[str, str]:
+    form = {"username": "demo", "password": "demo-password"}
+    return {"authorization": f"Bearer {client.post('/token', data=form).json()['access_token']}"}
+
+
+def test_demo_concurrent_deletes_of_one_item_succeed_once(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    with serve("uvicorn-httptools", "examples.demo:app") as base:
+        limits = httpx.Limits(max_connections=20)
+        with httpx.Client(base_url=f"http://{base}", timeout=10, limits=limits) as client:
+            auth = demo_token(client)
+            item = {"name": "once", "price": 1}
+            ids = [client.post("/items", json=item, headers=auth).json()["id"] for _ in range(10)]
+            with ThreadPoolExecutor(10) as pool:
+                for item_id in ids:
+                    codes = sorted(
+                        pool.map(
+                            lambda _: client.delete(f"/items/{item_id}", headers=auth).status_code,
+                            range(10),
+                        )
+                    )
+                    assert codes == [204] + [404] * 9, (item_id, codes)
+
+
+def test_demo_concurrent_updates_and_deletes_never_fail(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    with serve("uvicorn-httptools", "examples.demo:app") as base:
+        limits = httpx.Limits(max_connections=20)
+        with httpx.Client(base_url=f"http://{base}", timeout=10, limits=limits) as client:
+            auth = demo_token(client)
+            item = {"name": "race", "price": 1}
+            ids = [client.post("/items", json=item, headers=auth).json()["id"] for _ in range(10)]
+
+            def change(item_id: int, attempt: int) -> int:
+                if attempt == 5:
+                    return client.delete(f"/items/{item_id}", headers=auth).status_code
+                body = {"name": f"v{attempt}", "price": attempt}
+                return client.put(f"/items/{item_id}", json=body, headers=auth).status_code
+
+            with ThreadPoolExecutor(10) as pool:
+                for item_id in ids:
+                    codes = list(pool.map(lambda n: change(item_id, n), range(10)))
+                    assert codes[5] == 204
+                    assert set(codes) <= {200, 204, 404}, codes
+                    assert client.get(f"/items/{item_id}").status_code == 404
+
+
+def test_demo_sse_feed_reports_create_update_delete_and_replays(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    with serve("uvicorn-httptools", "examples.demo:app") as base:
+        url = f"http://{base}"
+        with httpx.Client(base_url=url, timeout=10) as client:
+            auth = demo_token(client)
+            item = client.post("/items", json={"name": "a", "price": 1}, headers=auth).json()
+            path = f"/items/{item['id']}"
+            assert client.put(path, json={"name": "b", "price": 2}, headers=auth).status_code == 200
+            assert client.delete(path, headers=auth).status_code == 204
+            # Everything after the first event, replayed from the feed's history.
+            events: list[tuple[str | None, dict]] = []
+            with client.stream("GET", "/events", headers={"last-event-id": "0-0"}) as response:
+                name = None
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: "):
+                        events.append((name, json.loads(line[6:])))
+                        if len(events) == 3:
+                            break
+        assert events == [
+            ("created", item),
+            ("updated", {**item, "name": "b", "price": 2.0}),
+            ("deleted", {"id": item["id"]}),
+        ]

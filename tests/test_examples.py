@@ -6,6 +6,7 @@ import pytest
 
 from examples.param_models import app as param_models_app
 from examples.quickstart import app as quickstart_app
+from FasterAPI.exceptions import WebSocketDisconnect
 from FasterAPI.testclient import TestClient
 
 
@@ -148,3 +149,117 @@ def test_demo_without_redis_has_no_rate_limit_or_cache(demo):
 
 def test_demo_database_file_is_where_configured(demo, tmp_path):
     assert os.path.exists(tmp_path / "demo.db")
+
+
+def bearer(token):
+    return {"authorization": f"Bearer {token}"}
+
+
+def token_for(user):
+    from examples.demo import auth
+    from FasterAPI.security.jwt import create_access_token
+
+    return create_access_token(user, auth.SECRET, expires_delta=auth.TOKEN_LIFETIME)
+
+
+def test_demo_item_ids_are_not_reused_after_a_delete(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    first = demo.post("/items", json={"name": "old", "price": 1}, headers=auth).json()
+    assert demo.delete(f"/items/{first['id']}", headers=auth).status_code == 204
+    second = demo.post("/items", json={"name": "new", "price": 2}, headers=auth).json()
+    assert second["id"] != first["id"]
+    assert demo.get(f"/items/{first['id']}").status_code == 404
+
+
+def test_demo_create_item_refuses_unknown_fields(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    response = demo.post(
+        "/items", json={"name": "lamp", "price": 1, "owner": "someone"}, headers=auth
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("extra_forbidden", ["body", "owner"])
+    assert demo.get("/items").json() == []
+
+
+def test_demo_update_item_by_its_owner_only(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    item = demo.post("/items", json={"name": "lamp", "price": 1}, headers=auth).json()
+    url = f"/items/{item['id']}"
+    changed = demo.put(url, json={"name": "desk lamp", "price": 15.5}, headers=auth)
+    assert changed.status_code == 200
+    assert changed.json() == {**item, "name": "desk lamp", "price": 15.5}
+    assert demo.get(url).json() == changed.json()
+    assert demo.put(url, json={"name": "x", "price": 1}).status_code == 401
+    other = demo.put(url, json={"name": "mine", "price": 0}, headers=bearer(token_for("eve")))
+    assert other.status_code == 403
+    assert other.json() == {"detail": "Only the owner may change an item"}
+    invalid = demo.put(url, json={"name": "", "price": 1}, headers=auth)
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["loc"] == ["body", "name"]
+    assert demo.put(url, json={"name": "x"}, headers=auth).status_code == 422
+    missing = demo.put("/items/999", json={"name": "x", "price": 1}, headers=auth)
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Item 999 not found"}
+    assert demo.get(url).json() == changed.json()
+
+
+def test_demo_delete_of_another_users_item_is_forbidden(demo):
+    auth = bearer(login(demo).json()["access_token"])
+    item = demo.post("/items", json={"name": "lamp", "price": 1}, headers=auth).json()
+    response = demo.delete(f"/items/{item['id']}", headers=bearer(token_for("eve")))
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only the owner may delete an item"}
+    assert demo.get(f"/items/{item['id']}").json() == item
+
+
+def test_demo_expired_token_is_refused(demo):
+    from datetime import timedelta
+
+    from examples.demo import auth
+    from FasterAPI.security.jwt import create_access_token
+
+    expired = create_access_token("demo", auth.SECRET, expires_delta=timedelta(seconds=-5))
+    response = demo.post("/items", json={"name": "x", "price": 1}, headers=bearer(expired))
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The token has expired"}
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_demo_login_checks_a_password_for_an_unknown_user_too(demo, monkeypatch):
+    # Answering an unknown user without hashing would tell, by timing, which names exist.
+    from examples.demo import auth
+
+    hashed = []
+    real_hash = auth._hash
+    monkeypatch.setattr(auth, "_hash", lambda password: hashed.append(1) or real_hash(password))
+    response = demo.post("/token", data={"username": "nobody", "password": "x"})
+    assert response.status_code == 400
+    assert hashed == [1]
+
+
+def test_demo_chat_refuses_the_system_name_and_bad_names(demo):
+    for query in ("name=system", "name=", "name=" + "n" * 51):
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with demo.websocket_connect(f"/ws/chat/lobby?{query}"):
+                pass
+        assert closed.value.code == 1008, query
+    with demo.websocket_connect("/ws/chat/lobby") as guest:
+        assert chat_message(guest) == {"user": "system", "text": "anonymous joined"}
+
+
+def test_demo_openapi_documents_every_item_route(demo):
+    paths = demo.get("/openapi.json").json()["paths"]
+    export = paths["/items/export.csv"]["get"]["responses"]["200"]
+    assert list(export["content"]) == ["text/csv"]
+    update = paths["/items/{item_id}"]["put"]
+    assert update["security"] == [{"JWTBearer": []}]
+    assert update["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ItemIn"
+    }
+    assert update["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Item"
+    }
+    assert {"401", "403", "404", "422"} <= set(update["responses"])
+    schemas = demo.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["ItemIn"]["additionalProperties"] is False

@@ -30,6 +30,8 @@ class Base(DeclarativeBase):
 
 class ItemRow(Base):
     __tablename__ = "items"
+    # Never hand a deleted item's id to a new one (SQLite reuses the highest id otherwise).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from examples.demo import auth
 from examples.demo.database import ItemRow, SessionDep, create_tables, engine
@@ -32,6 +33,7 @@ from FasterAPI import (
     Path,
     Query,
     WebSocket,
+    WebSocketException,
 )
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.sse_broadcast import channel_events
@@ -40,7 +42,7 @@ from FasterAPI.websocket_room import Room
 INT64_MAX = 2**63 - 1  # SQLite integers are 64-bit
 
 
-class ItemIn(msgspec.Struct):
+class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     price: Annotated[float, msgspec.Meta(ge=0)]
 
@@ -101,6 +103,7 @@ AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "Missing or invalid bearer token"},
 }
 NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "No such item"}}
+ItemId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 
 @items.get("")
@@ -123,7 +126,11 @@ async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser)
     return created
 
 
-@items.get("/export.csv", response_class=FileResponse)
+@items.get(
+    "/export.csv",
+    response_class=FileResponse,
+    responses={200: {"description": "Every item, as CSV", "content": {"text/csv": {}}}},
+)
 async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileResponse:
     rows = await session.scalars(select(ItemRow).order_by(ItemRow.id))
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="") as handle:
@@ -136,27 +143,49 @@ async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileRespo
 
 
 @items.get("/{item_id}", responses=NOT_FOUND)
-async def read_item(item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep) -> Item:
+async def read_item(item_id: ItemId, session: SessionDep) -> Item:
     row = await session.get(ItemRow, item_id)
     if row is None:
         raise HTTPException(404, f"Item {item_id} not found")
     return to_item(row)
 
 
-@items.delete(
-    "/{item_id}",
-    status_code=204,
-    responses={**AUTH_ERRORS, **NOT_FOUND, 403: {"description": "Not the owner"}},
-)
-async def delete_item(
-    item_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep, user: auth.CurrentUser
-) -> None:
-    row = await session.get(ItemRow, item_id)
+async def refusal(session: AsyncSession, item_id: int, action: str) -> HTTPException:
+    """Why the owner's statement matched no row: no such item (404), or not theirs (403)."""
+    if await session.get(ItemRow, item_id) is None:
+        return HTTPException(404, f"Item {item_id} not found")
+    return HTTPException(403, f"Only the owner may {action} an item")
+
+
+OWNER_ONLY: dict[int | str, dict[str, str]] = {
+    **AUTH_ERRORS,
+    **NOT_FOUND,
+    403: {"description": "Not the owner"},
+}
+
+
+# Each change is one statement on the owner's row, so that of concurrent requests exactly
+# one deletes an item, and an update racing a delete changes the row or answers 404.
+@items.put("/{item_id}", responses=OWNER_ONLY)
+async def update_item(
+    item_id: ItemId, item: ItemIn, session: SessionDep, user: auth.CurrentUser
+) -> Item:
+    mine = (ItemRow.id == item_id) & (ItemRow.owner == user)
+    statement = update(ItemRow).where(mine).values(name=item.name, price=item.price)
+    row = await session.scalar(statement.returning(ItemRow))
     if row is None:
-        raise HTTPException(404, f"Item {item_id} not found")
-    if row.owner != user:
-        raise HTTPException(403, "Only the owner may delete an item")
-    await session.delete(row)
+        raise await refusal(session, item_id, "change")
+    await session.commit()
+    updated = to_item(row)
+    await broadcast.publish(FEED, {"event": "updated", "item": msgspec.to_builtins(updated)})
+    return updated
+
+
+@items.delete("/{item_id}", status_code=204, responses=OWNER_ONLY)
+async def delete_item(item_id: ItemId, session: SessionDep, user: auth.CurrentUser) -> None:
+    mine = (ItemRow.id == item_id) & (ItemRow.owner == user)
+    if await session.scalar(delete(ItemRow).where(mine).returning(ItemRow.id)) is None:
+        raise await refusal(session, item_id, "delete")
     await session.commit()
     await broadcast.publish(FEED, {"event": "deleted", "item": {"id": item_id}})
 
@@ -179,8 +208,12 @@ async def events(last_event_id: Annotated[str | None, Header()] = None) -> Event
 
 @app.websocket("/ws/chat/{room}")
 async def chat(
-    websocket: WebSocket, room: str, name: Annotated[str, Query()] = "anonymous"
+    websocket: WebSocket,
+    room: str,
+    name: Annotated[str, Query(min_length=1, max_length=50)] = "anonymous",
 ) -> None:
+    if name == "system":  # the room's own announcements: nobody may pose as it
+        raise WebSocketException(1008, "The name 'system' is reserved")
     await websocket.accept()
     chat_room = Room(broadcast, chat_channel(room))
     async with chat_room.join(websocket):
