@@ -139,6 +139,8 @@ def _run_granian(
         # A worker that cannot import the edited code waits for the next edit.
         "reload_ignore_worker_failure": reload,
         "log_level": args.log_level,
+        # A worker still serving a stream after this long is stopped, so the server exits.
+        "workers_kill_timeout": args.timeout_graceful_shutdown,
     }
     if args.root_path and not info.faster:
         settings["url_path_prefix"] = args.root_path
@@ -160,4 +162,5 @@ def _run_uvicorn(args: argparse.Namespace, target: str, workers: int, reload: bo
         root_path=args.root_path or "",
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
     )

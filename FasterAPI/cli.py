@@ -56,11 +56,21 @@ def _workers(text: str) -> int:
     return workers
 
 
+def _grace(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if not 1 <= seconds <= 1800:
+        raise argparse.ArgumentTypeError(f"must be 1 to 1800 seconds, not {seconds}")
+    return seconds
+
+
 def _add_app_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("app", nargs="?", help="module:attribute (default: main:app, app:app)")
 
 
-def _add_server_arguments(parser: argparse.ArgumentParser, host: str) -> None:
+def _add_server_arguments(parser: argparse.ArgumentParser, host: str, grace: int) -> None:
     _add_app_argument(parser)
     parser.add_argument("--server", choices=("granian", "uvicorn"))
     parser.add_argument("--interface", choices=("rsgi", "asgi"))
@@ -74,16 +84,24 @@ def _add_server_arguments(parser: argparse.ArgumentParser, host: str) -> None:
     parser.add_argument("--root-path", default="")
     parser.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    parser.add_argument(
+        "--timeout-graceful-shutdown",
+        type=_grace,
+        default=grace,
+        metavar="SECONDS",
+        help="on shutdown (and reload), how long requests in flight (streams, websockets) "
+        f"may go on before they are cut (default {grace})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fasterapi", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve an app (Granian RSGI when installed)")
-    _add_server_arguments(run, "0.0.0.0")
+    _add_server_arguments(run, "0.0.0.0", grace=20)
     run.add_argument("--reload", action="store_true")
     dev = commands.add_parser("dev", help="serve on 127.0.0.1 with auto-reload")
-    _add_server_arguments(dev, "127.0.0.1")
+    _add_server_arguments(dev, "127.0.0.1", grace=3)
     routes = commands.add_parser("routes", help="print the route table")
     _add_app_argument(routes)
     new = commands.add_parser("new", help="create a new project")

@@ -288,6 +288,50 @@ def test_cli_run_root_path_and_proxy_headers(tmp_path, server, interface):
         stop(process)
 
 
+STREAM_APP = """import asyncio
+
+from FasterAPI import EventSourceResponse, Faster
+
+app = Faster()
+
+
+@app.get("/health")
+async def health():
+    return {"ok": True}
+
+
+@app.get("/events")
+async def events():
+    async def ticks():
+        n = 0
+        while True:
+            n += 1
+            yield {"n": n}
+            await asyncio.sleep(0.1)
+
+    return EventSourceResponse(ticks())
+"""
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_cli_run_stops_after_the_grace_period_while_a_stream_is_open(tmp_path, server):
+    (tmp_path / "main.py").write_text(STREAM_APP)
+    port = free_port()
+    args = ["run", "--host", "127.0.0.1", "--port", str(port), "--server", server]
+    process = start(*args, "--timeout-graceful-shutdown", "1", cwd=tmp_path)
+    try:
+        poll(process, f"http://127.0.0.1:{port}/health", answered)
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/events", timeout=10) as events:
+            lines = events.iter_lines()
+            assert next(line for line in lines if line.startswith("data:")) == 'data: {"n":1}'
+            process.terminate()
+            # Without the grace period the server waits for the endless stream forever.
+            process.wait(15)
+            assert process.returncode is not None
+    finally:
+        stop(process)
+
+
 BROKEN_MODULES = {
     "raises": ("import helper\nhelper.boom()\n", "RuntimeError: boom at import"),
     "syntax": ("def broken(:\n", "SyntaxError: invalid syntax"),
@@ -349,6 +393,11 @@ def test_cli_bad_app_is_one_line(tmp_path, app, error, command):
         ("--port", "99999", "argument --port: 99999 is not a port number (0 to 65535)"),
         ("--port", "-1", "argument --port: -1 is not a port number (0 to 65535)"),
         ("--port", "http", "argument --port: not a port number: 'http'"),
+        (
+            "--timeout-graceful-shutdown",
+            "0",
+            "argument --timeout-graceful-shutdown: must be 1 to 1800 seconds, not 0",
+        ),
     ],
 )
 def test_cli_run_checks_numbers(tmp_path, option, value, error):
