@@ -43,15 +43,26 @@ WORKERS = 2
 statuses: list[int] = []  # of every response, checked for 5xx at the end
 
 
+def new_client_address() -> str:
+    """A loopback address of its own (Linux routes all of 127.0.0.0/8 to lo)."""
+    number = uuid.uuid4().int
+    return f"127.{number % 250 + 1}.{number // 250 % 250}.{number // 62500 % 250 + 1}"
+
+
 class Demo:
     def __init__(self, port: int) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.ws_base = f"ws://127.0.0.1:{port}"
 
-    def request(self, method: str, path: str, **options) -> httpx.Response:
-        """One request on a new connection, so any worker may get it."""
-        response = httpx.request(method, self.base + path, timeout=10, trust_env=False, **options)
+    def request(
+        self, method: str, path: str, client: str | None = None, **options
+    ) -> httpx.Response:
+        """One request on a new connection, so any worker may get it, from the loopback
+        address ``client`` (the rate limit counts per address): by default a new one."""
+        transport = httpx.HTTPTransport(local_address=client or new_client_address())
+        with httpx.Client(transport=transport, timeout=10, trust_env=False) as session:
+            response = session.request(method, self.base + path, **options)
         statuses.append(response.status_code)
         return response
 
@@ -229,26 +240,21 @@ def create_item(demo: Demo, auth, prefix: str, wanted) -> tuple[str, int]:
     raise AssertionError("no suitable worker served POST /items")
 
 
-def count_allowed(demo: Demo, key: str, requests: int) -> tuple[Counter, Counter]:
-    """Allowed and refused requests per worker for one client key."""
+def count_allowed(demo: Demo, client: str, requests: int) -> tuple[Counter, Counter]:
+    """Allowed and refused requests per worker for one client address."""
     allowed: Counter = Counter()
     refused: Counter = Counter()
     for _ in range(requests):
-        response = demo.request("GET", "/items?limit=1", headers={"x-api-key": key})
+        response = demo.request("GET", "/items?limit=1", client=client)
         assert response.status_code in (200, 429), response.status_code
         (allowed if response.status_code == 200 else refused)[pid_of(response)] += 1
     return allowed, refused
 
 
 def check_cache_is_shared(demo: Demo, query: str) -> None:
-    first = demo.request("GET", f"/items?{query}", headers={"x-api-key": uuid.uuid4().hex})
+    first = demo.request("GET", f"/items?{query}")
     assert first.status_code == 200 and first.headers["x-cache"] == "MISS"
-    other = demo.on_worker(
-        lambda pid: pid != pid_of(first),
-        "GET",
-        f"/items?{query}",
-        headers={"x-api-key": uuid.uuid4().hex},
-    )
+    other = demo.on_worker(lambda pid: pid != pid_of(first), "GET", f"/items?{query}")
     assert other.headers["x-cache"] == "HIT", "computed on one worker, a HIT on the other"
     assert other.json() == first.json()
 
@@ -306,11 +312,15 @@ def test_scaleout_demo_shares_state_through_redis_and_survives_its_outage(demo, 
 
     # A rate limit of LIMIT/min is enforced across the workers in total.
     before = time.monotonic()
-    allowed, refused = count_allowed(demo, "client-" + uuid.uuid4().hex, 3 * LIMIT)
+    client = new_client_address()
+    allowed, refused = count_allowed(demo, client, 3 * LIMIT)
     assert len(allowed + refused) == WORKERS, "both workers took part"
     refill = int((time.monotonic() - before) // (60 / LIMIT))  # GCRA: one more per interval
     assert LIMIT <= sum(allowed.values()) <= LIMIT + refill
     assert refused
+    # A header the client makes up does not start a fresh count.
+    dodge = {"x-api-key": uuid.uuid4().hex, "authorization": "Bearer made-up"}
+    assert demo.request("GET", "/items?limit=1", client=client, headers=dodge).status_code == 429
 
     # A response computed on one worker is a HIT on the other.
     check_cache_is_shared(demo, "limit=7")
@@ -342,7 +352,7 @@ def test_scaleout_demo_shares_state_through_redis_and_survives_its_outage(demo, 
     down = lambda: demo.request("GET", "/ready").json()["redis"] == "down"  # noqa: E731
     wait_until(lambda: down() and down(), 10, "/ready to report Redis down")
 
-    allowed, refused = count_allowed(demo, "client-" + uuid.uuid4().hex, 4 * LIMIT)
+    allowed, refused = count_allowed(demo, new_client_address(), 4 * LIMIT)
     assert all(count <= LIMIT for count in allowed.values()), "at most the limit per worker"
     assert len(allowed) == WORKERS and sum(allowed.values()) > LIMIT, "counted per worker"
     assert refused, "still limited, per worker, not open to all"
@@ -380,7 +390,7 @@ def test_scaleout_demo_shares_state_through_redis_and_survives_its_outage(demo, 
             assert attempt < 19, "chat messages no longer cross workers"
 
     time.sleep(1.1)  # the rate limiter's and cache's Redis links retry after 1 s
-    allowed, refused = count_allowed(demo, "client-" + uuid.uuid4().hex, 3 * LIMIT)
+    allowed, refused = count_allowed(demo, new_client_address(), 3 * LIMIT)
     assert len(allowed + refused) == WORKERS
     assert LIMIT <= sum(allowed.values()) <= LIMIT + 1
     check_cache_is_shared(demo, "limit=8")
