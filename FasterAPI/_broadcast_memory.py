@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, deque
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,11 @@ class MemoryBroadcastBackend:
     """Delivers each message straight to this process's subscribers.
 
     With ``history`` the last ``history`` events of each channel are kept, with ids
-    ``"0-1"``, ``"0-2"``, ... (the shape of Redis stream ids, so both order alike); only
-    the ``max_channels`` channels published to most recently keep theirs.
+    ``"<start>-1"``, ``"<start>-2"``, ... where ``<start>`` is when the backend was made,
+    in milliseconds (the shape of Redis stream ids, so both order alike); only the
+    ``max_channels`` channels published to most recently keep theirs. A client that
+    comes back with an id from another start (the process restarted, or another worker
+    served it) is sent everything kept: none of it can have reached it.
     """
 
     def __init__(self, history: int = 0, max_channels: int = 10_000) -> None:
@@ -31,6 +35,7 @@ class MemoryBroadcastBackend:
         self._deliver: Deliver = _nothing
         self._kept: OrderedDict[str, deque[tuple[int, bytes]]] = OrderedDict()
         self._sequence = 0
+        self._start = str(time.time_ns() // 1_000_000)
 
     def bind(self, deliver: Deliver) -> None:
         self._deliver = deliver
@@ -53,16 +58,16 @@ class MemoryBroadcastBackend:
             else:
                 self._kept.move_to_end(channel)
             kept.append((self._sequence, payload))
-            event_id = f"0-{self._sequence}"
+            event_id = f"{self._start}-{self._sequence}"
         self._deliver(channel, event_id, payload)
 
     async def replay(self, channel: str, after: str) -> list[tuple[str, bytes]]:
         first, _, second = after.partition("-")
-        if first != "0" or not second.isdigit():
-            return []  # an id from elsewhere (another process, a Redis stream)
-        last = int(second)
+        if not first.isdigit() or not second.isdigit():
+            return []  # not an id of this backend's shape
+        last = int(second) if first == self._start else 0
         return [
-            (f"0-{sequence}", payload)
+            (f"{self._start}-{sequence}", payload)
             for sequence, payload in self._kept.get(channel, ())
             if sequence > last
         ]

@@ -162,6 +162,20 @@ async def test_broadcast_memory_history_keeps_the_last_events_with_ordered_ids()
     assert await broadcast.replay("other", "0-0") == []
 
 
+async def test_broadcast_memory_replays_everything_to_an_id_from_before_a_restart():
+    before = Broadcast(history=5)
+    await before.publish("feed", "old")
+    (seen,) = await before.replay("feed", "0-0")
+    await anyio.sleep(0.002)  # a later start, as after a restart
+    after = Broadcast(history=5)  # the restarted process: its sequence starts again
+    await after.publish("feed", "new-1")
+    await after.publish("feed", "new-2")
+    replayed = await after.replay("feed", seen.id)
+    assert [event.data for event in replayed] == ["new-1", "new-2"]
+    assert all(event_id_key(event.id) > event_id_key(seen.id) for event in replayed)
+    assert await after.replay("feed", replayed[0].id) == replayed[1:]
+
+
 def test_event_id_key_orders_stream_ids():
     assert event_id_key("10-2") < event_id_key("10-10") < event_id_key("11-0")
     assert event_id_key("12") == (12, 0)
@@ -202,7 +216,8 @@ async def test_channel_stream_render_shapes_events_and_keeps_the_id():
     await broadcast.publish("feed", {"kind": "created", "item": {"id": 7}})
     (event,) = await collect(stream, 1)
     await stream.aclose()
-    assert event.event == "created" and event.data == {"id": 7} and event.id == "0-1"
+    assert event.event == "created" and event.data == {"id": 7}
+    assert event.id is not None and event.id.endswith("-1") and event_id_key(event.id)
     assert not broadcast._subscribers  # closing the stream unsubscribed it
 
 
