@@ -1,5 +1,7 @@
 """The README's example and the demo app, run as users run them."""
 
+import csv
+import io
 import os
 
 import pytest
@@ -103,6 +105,13 @@ def test_demo_csv_download(demo):
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="items.csv"'
     assert response.text.splitlines() == ["id,name,price,owner", "1,cup,2.0,demo"]
+    # A name a spreadsheet would run as a formula is exported as text.
+    formula = '=HYPERLINK("http://example.com","x")'
+    demo.post(
+        "/items", json={"name": formula, "price": 3}, headers={"authorization": f"Bearer {token}"}
+    )
+    rows = list(csv.reader(io.StringIO(demo.get("/items/export.csv").text)))
+    assert rows[-1] == ["2", "'" + formula, "3.0", "demo"]
 
 
 def chat_message(session):

@@ -35,6 +35,7 @@ from FasterAPI import (
     WebSocket,
     WebSocketException,
 )
+from FasterAPI.concurrency import run_in_threadpool
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent
 from FasterAPI.sse_broadcast import channel_events
 from FasterAPI.websocket_room import Room
@@ -133,13 +134,28 @@ async def create_item(item: ItemIn, session: SessionDep, user: auth.CurrentUser)
 )
 async def export_items(session: SessionDep, tasks: BackgroundTasks) -> FileResponse:
     rows = await session.scalars(select(ItemRow).order_by(ItemRow.id))
+    table = [(row.id, _cell(row.name), row.price, _cell(row.owner)) for row in rows]
+    path = await run_in_threadpool(_write_csv, table)  # file writes stay off the loop
+    tasks.add_task(os.unlink, path)
+    return FileResponse(path, filename="items.csv", media_type="text/csv")
+
+
+def _write_csv(table: list[tuple[Any, ...]]) -> str:
+    """The rows in a new temporary CSV file: its path (the caller deletes it)."""
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "name", "price", "owner"])
-        for row in rows:
-            writer.writerow([row.id, row.name, row.price, row.owner])
-    tasks.add_task(os.unlink, handle.name)
-    return FileResponse(handle.name, filename="items.csv", media_type="text/csv")
+        try:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "name", "price", "owner"])
+            writer.writerows(table)
+        except BaseException:
+            os.unlink(handle.name)
+            raise
+    return handle.name
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @items.get("/{item_id}", responses=NOT_FOUND)
