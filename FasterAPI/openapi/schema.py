@@ -123,8 +123,41 @@ class SchemaRegistry:
             ref["$ref"] = REF_TEMPLATE.format(name=unique)
         for _, placeholder, _, _ in pending:
             restore_patterns(placeholder)
+            type_enums(placeholder)
         restore_patterns(components)
+        type_enums(components)
         return dict(sorted(components.items()))
+
+
+_USER_VALUES = frozenset({"default", "examples", "example", "const"})
+
+
+def type_enums(schema: Any) -> None:
+    """Give every ``enum`` of one JSON type its ``type`` (in place), as client generators
+    expect: msgspec writes ``{"enum": ["a", "b"]}`` alone."""
+    if isinstance(schema, dict):
+        values = schema.get("enum")
+        if isinstance(values, list) and values and "type" not in schema:
+            kind = _json_type(values)
+            if kind is not None:
+                schema["type"] = kind
+        for key, value in schema.items():
+            if key not in _USER_VALUES:
+                type_enums(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            type_enums(item)
+
+
+def _json_type(values: list[Any]) -> str | None:
+    kinds = {type(value) for value in values}
+    if kinds == {str}:
+        return "string"
+    if kinds == {bool}:
+        return "boolean"
+    if kinds == {int}:
+        return "integer"
+    return None
 
 
 def schema_components(

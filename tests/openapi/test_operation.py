@@ -230,7 +230,12 @@ def test_query_parameters_constraints_defaults_lists_enums():
             "name": "sort",
             "in": "query",
             "required": False,
-            "schema": {"enum": ["asc", "desc"], "title": "Sort", "default": "asc"},
+            "schema": {
+                "enum": ["asc", "desc"],
+                "title": "Sort",
+                "default": "asc",
+                "type": "string",
+            },
         },
         {
             "name": "old",
@@ -247,6 +252,7 @@ def test_query_parameters_constraints_defaults_lists_enums():
     assert document(app)["components"]["schemas"]["Color"] == {
         "title": "Color",
         "enum": ["blue", "red"],
+        "type": "string",
     }
 
 

@@ -350,3 +350,33 @@ def test_a_type_msgspec_rejects_does_not_break_the_document(caplog):
     )
     assert list(components) == ["Item"]
     assert "No OpenAPI schema for" in caplog.text
+
+
+def test_enums_carry_their_json_type_and_user_values_stay_as_given():
+    import enum
+    from typing import Literal
+
+    class Level(enum.IntEnum):
+        low = 1
+        high = 2
+
+    class Settings(msgspec.Struct):
+        level: Level
+        mode: Literal["fast", "safe"]
+        mixed: Literal["a", 1] = "a"
+        extra: dict[str, Any] = {}
+
+    app = Faster()
+
+    @app.post("/settings", openapi_extra={"x-sample": {"enum": ["kept"]}})
+    def settings(body: Settings) -> Settings:
+        return body
+
+    doc = document(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["Level"]["type"] == "integer"
+    fields = schemas["Settings"]["properties"]
+    assert fields["mode"] == {"enum": ["fast", "safe"], "type": "string"}
+    assert "type" not in fields["mixed"]  # values of two JSON types
+    assert doc["paths"]["/settings"]["post"]["x-sample"] == {"enum": ["kept"]}
