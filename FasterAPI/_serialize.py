@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import inspect
 import types
@@ -77,6 +78,25 @@ def resolve_response_model(response_model: Any, endpoint: Callable[..., Any]) ->
 _MSGPACK_NATIVE = (bytes, bytearray, memoryview, datetime.datetime)
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelOptions:
+    """A route's ``response_model_*`` options."""
+
+    include: Collection[str] | None = None
+    exclude: Collection[str] | None = None
+    exclude_none: bool = False
+    exclude_unset: bool = False
+    exclude_defaults: bool = False
+    by_alias: bool = True
+
+    def route_keywords(self) -> dict[str, Any]:
+        """The options as the route's keyword arguments (``response_model_include=...``)."""
+        return {
+            f"response_model_{field.name}": getattr(self, field.name)
+            for field in dataclasses.fields(self)
+        }
+
+
 class OutputPlan:
     """Per-route output settings, fixed at start-up."""
 
@@ -85,29 +105,24 @@ class OutputPlan:
         response_model: Any,
         response_class: type[Response],
         status_code: int,
-        include: Collection[str] | None,
-        exclude: Collection[str] | None,
-        exclude_none: bool,
-        exclude_unset: bool = False,
-        exclude_defaults: bool = False,
-        by_alias: bool = True,
+        options: ModelOptions,
     ) -> None:
         self.model = response_model
         self.response_class = response_class
         self.status_code = status_code
-        self.include = set(include) if include is not None else None
-        self.exclude = set(exclude) if exclude is not None else None
-        self.exclude_none = exclude_none
-        self.exclude_unset = exclude_unset
+        self.include = set(options.include) if options.include is not None else None
+        self.exclude = set(options.exclude) if options.exclude is not None else None
+        self.exclude_none = options.exclude_none
+        self.exclude_unset = options.exclude_unset
+        self.exclude_defaults = options.exclude_defaults
+        self.by_alias = options.by_alias
         # Options that need the Structs walked field by field.
-        self.walk_structs = exclude_defaults or not by_alias
-        self.exclude_defaults = exclude_defaults
-        self.by_alias = by_alias
+        self.walk_structs = options.exclude_defaults or not options.by_alias
         self.filters = (
             self.include is not None
             or self.exclude is not None
-            or exclude_none
-            or exclude_unset
+            or self.exclude_none
+            or self.exclude_unset
             or self.walk_structs
         )
         self.fast_json = response_class is JSONResponse

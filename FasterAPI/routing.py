@@ -18,6 +18,7 @@ from FasterAPI._param_models import settle_extra_keys
 from FasterAPI._rsgi_scope import RSGI_BRIDGE, complete_scope
 from FasterAPI._serialize import (
     DEFAULT,
+    ModelOptions,
     OutputPlan,
     encode_json,
     resolve_response_model,
@@ -178,7 +179,7 @@ class APIRoute:
         )
         self._declared_response_model = response_model
         self._declared_status = status_code
-        self._model_options = (
+        self._model_options = ModelOptions(
             response_model_include,
             response_model_exclude,
             response_model_exclude_none,
@@ -187,7 +188,7 @@ class APIRoute:
             response_model_by_alias,
         )
         self.output = OutputPlan(
-            self.response_model, response_class, self.status_code, *self._model_options
+            self.response_model, response_class, self.status_code, self._model_options
         )
         path_types = _path_types(self.template)
         plan = build_plan(endpoint, path_types=path_types, owner=self.name)
@@ -226,9 +227,6 @@ class APIRoute:
             and not self.explicit_response_class
         ):
             response_class = default_response_class
-        include, exclude, exclude_none, exclude_unset, exclude_defaults, by_alias = (
-            self._model_options
-        )
         copy = APIRoute(
             prefix + self.path,
             self.endpoint,
@@ -247,12 +245,7 @@ class APIRoute:
             response_class=response_class,
             name=self.name,
             openapi_extra=self.openapi_extra,
-            response_model_include=include,
-            response_model_exclude=exclude,
-            response_model_exclude_none=exclude_none,
-            response_model_exclude_unset=exclude_unset,
-            response_model_exclude_defaults=exclude_defaults,
-            response_model_by_alias=by_alias,
+            **self._model_options.route_keywords(),
             max_body_size=self.max_body_size,
             generate_unique_id_function=(
                 self.generate_unique_id_function or generate_unique_id_function
