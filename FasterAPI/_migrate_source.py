@@ -349,7 +349,9 @@ class Context:
         self.handled: set[ast.AST] = set()  # Pydantic references already rewritten or flagged
 
     def todo(self, node: ast.AST, message: str) -> None:
-        """Leave a TODO comment near ``node`` and report it."""
+        """Leave a TODO comment near ``node`` and report it, on one line (the message may
+        quote code written over several)."""
+        message = " ".join(message.split())
         self.edits.todo(node, message)
         self.warnings.append((node.lineno, message))  # type: ignore[attr-defined]
 

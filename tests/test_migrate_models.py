@@ -255,3 +255,35 @@ def test_migrate_is_idempotent(tmp_path, capsys):
     code, out, err = migrate(capsys, tmp_path)
     assert code == 0 and out == ""
     assert (tmp_path / "people.py").read_text() == first
+
+
+def test_migrate_model_config_written_over_several_lines_reported_on_one(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "schemas.py": """
+                from pydantic import BaseModel
+
+
+                class Item(BaseModel):
+                    title: str
+
+                    model_config = {
+                        "json_schema_extra": {
+                            "examples": [{"title": "Foo"}]
+                        }
+                    }
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    text = (tmp_path / "schemas.py").read_text()
+    assert "class Item(msgspec.Struct, kw_only=True):  # " in text, err
+    assert "model_config" not in text
+    message = (
+        'model configuration not translated: json_schema_extra={ "examples": [{"title": "Foo"}] }'
+    )
+    assert f"{TODO}: {message}\n" in text
+    assert err.splitlines() == [f"{tmp_path / 'schemas.py'}:4: {message}"]
+    check_in_subprocess(tmp_path, "import schemas; assert schemas.Item(title='x').title == 'x'")
