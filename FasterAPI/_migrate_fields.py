@@ -29,6 +29,8 @@ _META = {  # Field() options -> msgspec.Meta ones
     "schema_extra": "extra_json_schema",
 }
 
+_NUMERIC = frozenset({"gt", "ge", "lt", "le", "multiple_of"})  # int and float only in msgspec
+
 _QUIET = frozenset({"strict"})  # msgspec already decodes JSON strictly
 
 # Pydantic's types as msgspec ones; the address patterns check the shape only.
@@ -90,7 +92,7 @@ class _FieldSpec:
         )
 
 
-def _read_field(ctx: Context, call: ast.Call) -> _FieldSpec:
+def _read_field(ctx: Context, call: ast.Call, annotation: ast.expr) -> _FieldSpec:
     source = ctx.source
     spec = _FieldSpec()
     if call.args:
@@ -115,7 +117,16 @@ def _read_field(ctx: Context, call: ast.Call) -> _FieldSpec:
         else:
             spec.left.append(source.segment(keyword))
     ctx.handled.add(call.func)
+    if _is_decimal(_optional_member(ctx, annotation) or annotation):
+        spec.left += [f"{key}={text} (on a Decimal)" for key, text in spec.meta if key in _NUMERIC]
+        spec.meta = [(key, value) for key, value in spec.meta if key not in _NUMERIC]
     return spec
+
+
+def _is_decimal(annotation: ast.expr) -> bool:
+    """msgspec checks no bounds on a Decimal (a ``Meta(gt=0)`` on one fails at import)."""
+    parts = dotted(annotation)
+    return bool(parts) and parts[-1] == "Decimal"  # type: ignore[index]
 
 
 def _is_field(ctx: Context, node: ast.AST | None) -> bool:
@@ -129,7 +140,8 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
         return
     inner_field = _annotated_field(ctx, annotation)
     if inner_field is not None:
-        spec = _read_field(ctx, inner_field)
+        assert isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple)
+        spec = _read_field(ctx, inner_field, annotation.slice.elts[0])
         _replace_annotated_field(ctx, annotation, inner_field, spec)
         parts = _value_parts(ctx, spec)
         if parts is not None and value is None:
@@ -145,7 +157,7 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
             edits.replace_node(value, *_factory_parts(ctx, value))
         return
     assert isinstance(value, ast.Call)
-    spec = _read_field(ctx, value)
+    spec = _read_field(ctx, value, annotation)
     if spec.meta:
         constrained = any(key in _CONSTRAINTS for key, _ in spec.meta)
         target = _optional_member(ctx, annotation) if constrained else None

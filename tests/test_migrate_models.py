@@ -287,3 +287,47 @@ def test_migrate_model_config_written_over_several_lines_reported_on_one(tmp_pat
     assert f"{TODO}: {message}\n" in text
     assert err.splitlines() == [f"{tmp_path / 'schemas.py'}:4: {message}"]
     check_in_subprocess(tmp_path, "import schemas; assert schemas.Item(title='x').title == 'x'")
+
+
+def test_migrate_decimal_bounds_left_for_a_todo(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "offers.py": """
+                from decimal import Decimal
+                from typing import Annotated, Optional
+
+                from pydantic import BaseModel, Field
+
+
+                class Offer(BaseModel):
+                    price: Decimal = Field(..., gt=0, description="in euros")
+                    cap: Optional[Decimal] = Field(None, le=100)
+                    fee: Annotated[Decimal, Field(ge=0, multiple_of=Decimal("0.01"))] = Decimal(1)
+                    share: float = Field(0.5, ge=0, le=1)
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    text = (tmp_path / "offers.py").read_text()
+    assert '    price: Annotated[Decimal, msgspec.Meta(description="in euros")]  # ' in text
+    assert "    share: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5\n" in text
+    reported = [line.split(": ", 1)[1] for line in err.splitlines()]
+    assert reported == [
+        "Field options msgspec has no counterpart for: gt=0 (on a Decimal)",
+        "Field options msgspec has no counterpart for: le=100 (on a Decimal)",
+        "Field options msgspec has no counterpart for: ge=0 (on a Decimal), "
+        'multiple_of=Decimal("0.01") (on a Decimal)',
+    ]
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from decimal import Decimal
+        from offers import Offer
+
+        offer = msgspec.convert({"price": "2.5"}, Offer, strict=False)
+        assert (offer.price, offer.cap, offer.fee, offer.share) == (Decimal("2.5"), None, 1, 0.5)
+        """,
+    )
