@@ -37,6 +37,7 @@ from FasterAPI._migrate_models import (
     attribute_models,
     convert_models,
     flag_pydantic_leftovers,
+    imported_as,
     model_classes,
 )
 from FasterAPI._migrate_source import Context
@@ -65,6 +66,8 @@ def rewrite_source(
     tree = ast.parse(text)
     models = models | model_classes(tree, models)
     orm_models = orm_models | attribute_models(tree, models, orm_models)
+    models |= imported_as(tree, models)  # the names this file uses for them
+    orm_models |= imported_as(tree, orm_models)
     ctx = Context(text, tree, models, orm_models)
     rewrite_imports(ctx)
     convert_models(ctx)

@@ -43,9 +43,23 @@ def is_model_base(bindings: Bindings, base: ast.AST, models: Iterable[str]) -> b
     return bool(parts) and parts[-1] in models  # type: ignore[index]
 
 
+def imported_as(tree: ast.Module, names: Iterable[str]) -> set[str]:
+    """The other names ``tree``'s imports give some of ``names``
+    (``PetBase`` for ``from .base import Base as PetBase``)."""
+    names = frozenset(names)
+    return {
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname and alias.name in names
+    }
+
+
 def model_classes(tree: ast.Module, known: frozenset[str]) -> set[str]:
     """Classes of ``tree`` that are Pydantic models, given the models known elsewhere."""
     bindings = Bindings(tree)
+    known = known | imported_as(tree, known)
     classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
     found: set[str] = set()
     changed = True
@@ -64,6 +78,7 @@ def attribute_models(tree: ast.Module, models: frozenset[str], known: frozenset[
     """Models of ``tree`` read from objects' attributes (``from_attributes``/``orm_mode``,
     set on them or inherited), given those known elsewhere."""
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name in models]
+    known = known | imported_as(tree, known)
     found: set[str] = set()
     changed = True
     while changed:

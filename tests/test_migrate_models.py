@@ -331,3 +331,61 @@ def test_migrate_decimal_bounds_left_for_a_todo(tmp_path, capsys):
         assert (offer.price, offer.cap, offer.fee, offer.share) == (Decimal("2.5"), None, 1, 0.5)
         """,
     )
+
+
+def test_migrate_model_subclass_of_a_base_imported_under_another_name(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "pets/__init__.py": "",
+            "pets/base.py": """
+                from pydantic import BaseModel, ConfigDict, Field
+
+
+                class Base(BaseModel):
+                    model_config = ConfigDict(from_attributes=True)
+
+                    name: str = Field(min_length=1)
+                """,
+            "pets/schemas.py": """
+                from types import SimpleNamespace
+
+                from pydantic import Field
+
+                from .base import Base as PetBase
+
+
+                class Cat(PetBase):
+                    lives: int = Field(9, ge=0, le=9)
+
+
+                def from_row() -> PetBase:
+                    return PetBase.model_validate(SimpleNamespace(name="Tom"))
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "pets/schemas.py").read_text()
+    assert "class Cat(PetBase, kw_only=True):\n" in text
+    assert "    lives: Annotated[int, msgspec.Meta(ge=0, le=9)] = 9\n" in text
+    assert 'msgspec.convert(SimpleNamespace(name="Tom"), PetBase, from_attributes=True)' in text
+    assert "pydantic" not in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from pets.schemas import Cat, from_row
+
+        assert msgspec.convert({"name": "Tom"}, Cat).lives == 9
+        for bad in [{"name": "Tom", "lives": 10}, {"name": ""}]:
+            try:
+                msgspec.convert(bad, Cat)
+            except msgspec.ValidationError:
+                pass
+            else:
+                raise AssertionError(bad)
+        assert from_row().name == "Tom"
+        """,
+    )
+
