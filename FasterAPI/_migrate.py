@@ -36,6 +36,7 @@ from FasterAPI._migrate_imports import rewrite_imports, tidy_imports
 from FasterAPI._migrate_models import (
     attribute_models,
     convert_models,
+    flag_model_unions,
     flag_pydantic_leftovers,
     imported_as,
     model_classes,
@@ -72,6 +73,7 @@ def rewrite_source(
     rewrite_imports(ctx)
     convert_models(ctx)
     convert_calls(ctx)
+    flag_model_unions(ctx)
     flag_pydantic_leftovers(ctx)
     result = ctx.edits.render()
     if result != text:

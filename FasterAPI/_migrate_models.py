@@ -261,6 +261,41 @@ def _flag_validators(ctx: Context, function: ast.FunctionDef | ast.AsyncFunction
             )
 
 
+def flag_model_unions(ctx: Context) -> None:
+    """A TODO at each union of two or more models: Pydantic tries each in turn, msgspec
+    accepts several Structs in a union only when each is tagged (else the route fails at
+    start-up)."""
+    for node in ast.walk(ctx.tree):
+        members: list[ast.expr] = []
+        if isinstance(node, ast.Subscript) and (dotted(node.value) or [""])[-1] == "Union":
+            members = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else []
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            parent = ctx.source.parents.get(node)
+            if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
+                continue  # counted with the whole ``A | B | C``
+            members = _union_members(node)
+        models = [name for name in map(_type_name, members) if name in ctx.models]
+        if len(models) > 1:
+            ctx.todo(
+                node,
+                f"msgspec takes {', '.join(models)} in one union only when each Struct is "
+                "tagged (tag_field=..., tag=...; the tag field is then no field of its own)",
+            )
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union_members(node.left) + _union_members(node.right)
+    return [node]
+
+
+def _type_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    parts = dotted(node)
+    return parts[-1] if parts else None
+
+
 def flag_pydantic_leftovers(ctx: Context) -> None:
     """A TODO at the first use of each Pydantic name still needed after the rewrite
     (outside pydantic-settings classes, which keep Pydantic on purpose)."""

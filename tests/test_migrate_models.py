@@ -389,3 +389,48 @@ def test_migrate_model_subclass_of_a_base_imported_under_another_name(tmp_path, 
         """,
     )
 
+
+def test_migrate_union_of_models_reported(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "zoo.py": """
+                from typing import List, Literal, Optional, Union
+
+                from fastapi import FastAPI
+                from pydantic import BaseModel
+
+
+                class Cat(BaseModel):
+                    kind: Literal["cat"] = "cat"
+
+
+                class Dog(BaseModel):
+                    kind: Literal["dog"] = "dog"
+
+
+                class Owner(BaseModel):
+                    pets: List[Union[Cat, Dog]] = []
+                    favourite: Optional[Cat | Dog | None] = None
+                    cat: Optional[Cat] = None
+                    name: Union[str, int] = ""
+
+
+                app = FastAPI()
+
+
+                @app.post("/pets", response_model=Union["Cat", Dog])
+                def create_pet(pet: Cat) -> Cat:
+                    return pet
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    message = (
+        "msgspec takes Cat, Dog in one union only when each Struct is tagged "
+        "(tag_field=..., tag=...; the tag field is then no field of its own)"
+    )
+    assert err.splitlines() == [f"{tmp_path / 'zoo.py'}:{n}: {message}" for n in (16, 17, 25)]
+    text = (tmp_path / "zoo.py").read_text()
+    assert text.count(TODO) == 3
