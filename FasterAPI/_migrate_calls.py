@@ -167,7 +167,8 @@ def _call(ctx: Context, call: ast.Call, variables: dict[str, str], uses_models: 
     if call in ctx.handled:
         return
     func = call.func
-    if _model_class(ctx, func):
+    if model := _model_class(ctx, func):
+        _alias_keywords(ctx, call, model)
         _build_from_dump(ctx, call, variables)
     elif isinstance(func, ast.Attribute):
         method = func.attr
@@ -201,6 +202,15 @@ def _call(ctx: Context, call: ast.Call, variables: dict[str, str], uses_models: 
         _marker(ctx, call, name)
     elif name == "jsonable_encoder":
         _check_keywords(ctx, call, _ENCODER_OPTIONS, "jsonable_encoder()")
+
+
+def _alias_keywords(ctx: Context, call: ast.Call, model: str) -> None:
+    """``Note(createdBy="ann")``: Pydantic takes a field by its alias, a Struct by its name."""
+    aliases = ctx.aliases.get(model, {})
+    for keyword in call.keywords:
+        if keyword.arg is not None and keyword.arg in aliases:
+            start = ctx.source.start(keyword)
+            ctx.edits.replace(start, start + len(keyword.arg), aliases[keyword.arg])
 
 
 def _build_from_dump(ctx: Context, call: ast.Call, variables: dict[str, str]) -> None:

@@ -43,23 +43,74 @@ def is_model_base(bindings: Bindings, base: ast.AST, models: Iterable[str]) -> b
     return bool(parts) and parts[-1] in models  # type: ignore[index]
 
 
-def imported_as(tree: ast.Module, names: Iterable[str]) -> set[str]:
-    """The other names ``tree``'s imports give some of ``names``
-    (``PetBase`` for ``from .base import Base as PetBase``)."""
+def imported_as(tree: ast.Module, names: Iterable[str]) -> dict[str, str]:
+    """The other names ``tree``'s imports give some of ``names``, with the name each stands
+    for (``{"PetBase": "Base"}`` for ``from .base import Base as PetBase``)."""
     names = frozenset(names)
+    return {alias: name for alias, name in _import_originals(tree).items() if name in names}
+
+
+def model_aliases(trees: Iterable[ast.Module], models: frozenset[str]) -> dict[str, dict[str, str]]:
+    """The field aliases written as Python names of each model, its bases' included:
+    ``{"Note": {"createdBy": "created_by"}}`` for ``created_by: str = Field(alias="createdBy")``.
+    Pydantic builds a model from them (``Note(createdBy="ann")``), a Struct from its field
+    names."""
+    own: dict[str, dict[str, str]] = {}
+    bases: dict[str, list[str]] = {}
+    for tree in trees:
+        bindings = Bindings(tree)
+        original = _import_originals(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name in models:
+                names = [parts[-1] for base in node.bases for parts in [dotted(base)] if parts]
+                bases[node.name] = [original.get(name, name) for name in names]
+                own[node.name] = _field_aliases(bindings, node)
+
+    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for base in bases.get(name, []):
+            if base not in seen:
+                found.update(collect(base, seen | {base}))
+        return {**found, **own.get(name, {})}
+
+    return {name: aliases for name in own if (aliases := collect(name, frozenset({name})))}
+
+
+def _import_originals(tree: ast.Module) -> dict[str, str]:
     return {
-        alias.asname
+        alias.asname: alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
-        if alias.asname and alias.name in names
+        if alias.asname
     }
+
+
+def _field_aliases(bindings: Bindings, node: ast.ClassDef) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        annotation = statement.annotation
+        candidates = [statement.value]
+        if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
+            candidates += annotation.slice.elts[1:]
+        for candidate in candidates:
+            if (
+                isinstance(candidate, ast.Call)
+                and pydantic_name(bindings, candidate.func) == "Field"
+            ):
+                for keyword in candidate.keywords:
+                    alias = literal(keyword.value) if keyword.arg == "alias" else None
+                    if isinstance(alias, str) and alias.isidentifier():
+                        found[alias] = statement.target.id
+    return found
 
 
 def model_classes(tree: ast.Module, known: frozenset[str]) -> set[str]:
     """Classes of ``tree`` that are Pydantic models, given the models known elsewhere."""
     bindings = Bindings(tree)
-    known = known | imported_as(tree, known)
+    known = known | set(imported_as(tree, known))
     classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
     found: set[str] = set()
     changed = True
@@ -78,7 +129,7 @@ def attribute_models(tree: ast.Module, models: frozenset[str], known: frozenset[
     """Models of ``tree`` read from objects' attributes (``from_attributes``/``orm_mode``,
     set on them or inherited), given those known elsewhere."""
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name in models]
-    known = known | imported_as(tree, known)
+    known = known | set(imported_as(tree, known))
     found: set[str] = set()
     changed = True
     while changed:

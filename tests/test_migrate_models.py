@@ -434,3 +434,59 @@ def test_migrate_union_of_models_reported(tmp_path, capsys):
     assert err.splitlines() == [f"{tmp_path / 'zoo.py'}:{n}: {message}" for n in (16, 17, 25)]
     text = (tmp_path / "zoo.py").read_text()
     assert text.count(TODO) == 3
+
+
+def test_migrate_model_built_with_field_aliases_takes_field_names(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "notes/__init__.py": "",
+            "notes/models.py": """
+                from typing import Annotated
+
+                from pydantic import BaseModel, Field
+
+
+                class NoteIn(BaseModel):
+                    text: str
+
+
+                class Note(BaseModel):
+                    text: str
+                    created_by: str = Field(alias="createdBy")
+                    in_reply_to: Annotated[int, Field(alias="inReplyTo", ge=0)]
+
+
+                class Pinned(Note):
+                    pinned_by: str = Field("", alias="pinnedBy")
+                """,
+            "notes/main.py": """
+                from .models import Note, NoteIn, Pinned as Sticky
+
+
+                def build() -> list:
+                    note = Note(text="hi", createdBy="ann", inReplyTo=1)
+                    sticky = Sticky(text="top", createdBy="bob", inReplyTo=0, pinnedBy="ann")
+                    copied = Note(**NoteIn(text="x").dict(), createdBy="cy", inReplyTo=2)
+                    return [note, sticky, copied]
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "notes/main.py").read_text()
+    assert 'Note(text="hi", created_by="ann", in_reply_to=1)' in text
+    assert 'Sticky(text="top", created_by="bob", in_reply_to=0, pinned_by="ann")' in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from notes.main import build
+
+        note, sticky, copied = build()
+        assert (note.created_by, note.in_reply_to) == ("ann", 1)
+        assert (sticky.created_by, sticky.pinned_by) == ("bob", "ann")
+        assert (copied.text, copied.created_by) == ("x", "cy")
+        assert msgspec.to_builtins(note) == {"text": "hi", "createdBy": "ann", "inReplyTo": 1}
+        """,
+    )
