@@ -143,6 +143,13 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
         assert isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple)
         spec = _read_field(ctx, inner_field, annotation.slice.elts[0])
         _replace_annotated_field(ctx, annotation, inner_field, spec)
+        if value is not None and spec.default is None and spec.factory is None:
+            spec.default = value  # ``Annotated[T, Field(alias=...)] = default``
+            parts = _value_parts(ctx, spec)
+            if parts is not None:
+                edits.replace_node(value, *parts)
+            _report_left(ctx, statement, spec)
+            return
         parts = _value_parts(ctx, spec)
         if parts is not None and value is None:
             text = source.text

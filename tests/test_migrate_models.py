@@ -490,3 +490,47 @@ def test_migrate_model_built_with_field_aliases_takes_field_names(tmp_path, caps
         assert msgspec.to_builtins(note) == {"text": "hi", "createdBy": "ann", "inReplyTo": 1}
         """,
     )
+
+
+def test_migrate_annotated_field_with_its_default_after_the_equals_sign(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "replies.py": """
+                from typing import Annotated, List
+
+                from pydantic import BaseModel, Field
+
+
+                class Reply(BaseModel):
+                    in_reply_to: Annotated[int, Field(alias="inReplyTo", ge=0)] = 0
+                    tags: Annotated[List[str], Field(max_length=2)] = ["new"]
+                    text: Annotated[str, Field(alias="body")] = ...
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "replies.py").read_text()
+    assert (
+        "    in_reply_to: Annotated[int, msgspec.Meta(ge=0)] = "
+        'msgspec.field(default=0, name="inReplyTo")\n'
+    ) in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from replies import Reply
+
+        reply = msgspec.convert({"body": "hi"}, Reply)
+        assert (reply.in_reply_to, reply.tags, reply.text) == (0, ["new"], "hi")
+        assert msgspec.convert({"body": "x", "inReplyTo": 3}, Reply).in_reply_to == 3
+        for bad in [{}, {"body": "x", "inReplyTo": -1}, {"body": "x", "tags": ["a", "b", "c"]}]:
+            try:
+                msgspec.convert(bad, Reply)
+            except msgspec.ValidationError:
+                pass
+            else:
+                raise AssertionError(bad)
+        """,
+    )
