@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from FasterAPI._migrate_fields import NUMERIC, is_decimal, optional_member
 from FasterAPI._migrate_modules import is_foreign
 from FasterAPI._migrate_source import Context, Part, delete_items, delete_statement, dotted
 
@@ -367,7 +368,32 @@ def _marker(ctx: Context, call: ast.Call, name: str) -> None:
         elif keyword.arg == "example":
             ctx.edits.replace_node(keyword, "examples=[", source.span(keyword.value), "]")
     renamed = set(_MARKER_RENAMES) | {"example"}
-    _check_keywords(ctx, call, allowed | renamed, f"{name}()")
+    what = f"{name}()"
+    annotation = _parameter_annotation(ctx, call)
+    if annotation is not None and is_decimal(optional_member(ctx, annotation) or annotation):
+        allowed, what = allowed - NUMERIC, f"{name}() on a Decimal"  # it fails at start-up
+    _check_keywords(ctx, call, allowed | renamed, what)
+
+
+def _parameter_annotation(ctx: Context, call: ast.Call) -> ast.expr | None:
+    """The type of the parameter ``call`` describes: ``T`` of ``p: T = Query()`` or of
+    ``p: Annotated[T, Query()]``."""
+    parent = ctx.source.parents.get(call)
+    if isinstance(parent, ast.arguments):
+        positional = [*parent.posonlyargs, *parent.args]
+        with_default = positional[len(positional) - len(parent.defaults) :]
+        pairs = [
+            *zip(with_default, parent.defaults, strict=True),
+            *zip(parent.kwonlyargs, parent.kw_defaults, strict=True),
+        ]
+        return next((arg.annotation for arg, default in pairs if default is call), None)
+    if not isinstance(parent, ast.Tuple):
+        return None
+    holder = ctx.source.parents.get(parent)
+    is_annotated = (
+        isinstance(holder, ast.Subscript) and (dotted(holder.value) or [""])[-1] == "Annotated"
+    )
+    return parent.elts[0] if is_annotated else None
 
 
 def _check_keywords(ctx: Context, call: ast.Call, allowed: frozenset[str], what: str) -> None:

@@ -29,7 +29,7 @@ _META = {  # Field() options -> msgspec.Meta ones
     "schema_extra": "extra_json_schema",
 }
 
-_NUMERIC = frozenset({"gt", "ge", "lt", "le", "multiple_of"})  # int and float only in msgspec
+NUMERIC = frozenset({"gt", "ge", "lt", "le", "multiple_of"})  # int and float only in msgspec
 
 _QUIET = frozenset({"strict"})  # msgspec already decodes JSON strictly
 
@@ -117,13 +117,13 @@ def _read_field(ctx: Context, call: ast.Call, annotation: ast.expr) -> _FieldSpe
         else:
             spec.left.append(source.segment(keyword))
     ctx.handled.add(call.func)
-    if _is_decimal(_optional_member(ctx, annotation) or annotation):
-        spec.left += [f"{key}={text} (on a Decimal)" for key, text in spec.meta if key in _NUMERIC]
-        spec.meta = [(key, value) for key, value in spec.meta if key not in _NUMERIC]
+    if is_decimal(optional_member(ctx, annotation) or annotation):
+        spec.left += [f"{key}={text} (on a Decimal)" for key, text in spec.meta if key in NUMERIC]
+        spec.meta = [(key, value) for key, value in spec.meta if key not in NUMERIC]
     return spec
 
 
-def _is_decimal(annotation: ast.expr) -> bool:
+def is_decimal(annotation: ast.expr) -> bool:
     """msgspec checks no bounds on a Decimal (a ``Meta(gt=0)`` on one fails at import)."""
     parts = dotted(annotation)
     return bool(parts) and parts[-1] == "Decimal"  # type: ignore[index]
@@ -167,7 +167,7 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
     spec = _read_field(ctx, value, annotation)
     if spec.meta:
         constrained = any(key in _CONSTRAINTS for key, _ in spec.meta)
-        target = _optional_member(ctx, annotation) if constrained else None
+        target = optional_member(ctx, annotation) if constrained else None
         target = target or annotation
         edits.insert(source.start(target), "Annotated[")
         edits.insert(source.end(target), f", msgspec.Meta({_meta_args(spec)})]")
@@ -189,7 +189,7 @@ def _replace_annotated_field(
     elements = annotation.slice.elts
     member = None
     if any(key in _CONSTRAINTS for key, _ in spec.meta):
-        member = _optional_member(ctx, elements[0])
+        member = optional_member(ctx, elements[0])
     if member is None:
         edits.replace_node(call, f"msgspec.Meta({_meta_args(spec)})")
         return
@@ -249,7 +249,7 @@ def _annotated_field(ctx: Context, annotation: ast.expr) -> ast.Call | None:
     return None
 
 
-def _optional_member(ctx: Context, annotation: ast.expr) -> ast.expr | None:
+def optional_member(ctx: Context, annotation: ast.expr) -> ast.expr | None:
     """``X`` of ``Optional[X]``, ``X | None`` or ``Union[X, None]``: constraints go on it."""
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         sides = [annotation.left, annotation.right]
