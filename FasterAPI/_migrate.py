@@ -27,7 +27,7 @@ import difflib
 import io
 import os
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,10 @@ from FasterAPI._migrate_imports import rewrite_imports, tidy_imports
 from FasterAPI._migrate_models import (
     attribute_models,
     convert_models,
+    flag_model_unions,
     flag_pydantic_leftovers,
+    imported_as,
+    model_aliases,
     model_classes,
 )
 from FasterAPI._migrate_source import Context
@@ -54,21 +57,31 @@ class FileResult:
 
 
 def rewrite_source(
-    text: str, models: frozenset[str] = frozenset(), orm_models: frozenset[str] = frozenset()
+    text: str,
+    models: frozenset[str] = frozenset(),
+    orm_models: frozenset[str] = frozenset(),
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[str, list[tuple[int, str]]]:
     """The FasterAPI version of one file's text and its warnings as (line, message).
 
     ``models`` names the Pydantic model classes defined elsewhere in the project,
-    ``orm_models`` those of them read from objects' attributes. Raises ``SyntaxError`` for
-    text that is not valid Python.
+    ``orm_models`` those of them read from objects' attributes, ``aliases`` their fields'
+    aliases (``model_aliases``). Raises ``SyntaxError`` for text that is not valid Python.
     """
     tree = ast.parse(text)
     models = models | model_classes(tree, models)
     orm_models = orm_models | attribute_models(tree, models, orm_models)
-    ctx = Context(text, tree, models, orm_models)
+    aliases = {**model_aliases([tree], models), **(aliases or {})}
+    for name, original in imported_as(tree, models).items():  # the names this file uses
+        models |= {name}
+        orm_models |= {name} if original in orm_models else set()
+        if original in aliases:
+            aliases[name] = aliases[original]
+    ctx = Context(text, tree, models, orm_models, aliases)
     rewrite_imports(ctx)
     convert_models(ctx)
     convert_calls(ctx)
+    flag_model_unions(ctx)
     flag_pydantic_leftovers(ctx)
     result = ctx.edits.render()
     if result != text:
@@ -139,13 +152,15 @@ def migrate_path(path: Path, dry_run: bool = False) -> Iterator[FileResult]:
     if not path.exists():
         raise FileNotFoundError(path)
     files = [_read(file) for file in python_files(path)]
-    models, orm_models = project_models(file.tree for file in files if file.tree is not None)
+    trees = [file.tree for file in files if file.tree is not None]
+    models, orm_models = project_models(trees)
+    aliases = model_aliases(trees, models)
     for file in files:
         if file.tree is None:
             yield FileResult(file.path, warnings=[file.error])
             continue
         try:
-            after, warnings = rewrite_source(file.text, models, orm_models)
+            after, warnings = rewrite_source(file.text, models, orm_models, aliases)
         except Exception as exc:  # a rewrite that fails, or would break the file, is not written
             problem = exc.msg if isinstance(exc, SyntaxError) else f"{type(exc).__name__}: {exc}"
             message = f"{file.path}:1: could not be rewritten ({problem}); left unchanged"

@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from FasterAPI._migrate_fields import NUMERIC, is_decimal, optional_member
 from FasterAPI._migrate_modules import is_foreign
 from FasterAPI._migrate_source import Context, Part, delete_items, delete_statement, dotted
 
@@ -167,7 +168,8 @@ def _call(ctx: Context, call: ast.Call, variables: dict[str, str], uses_models: 
     if call in ctx.handled:
         return
     func = call.func
-    if _model_class(ctx, func):
+    if model := _model_class(ctx, func):
+        _alias_keywords(ctx, call, model)
         _build_from_dump(ctx, call, variables)
     elif isinstance(func, ast.Attribute):
         method = func.attr
@@ -201,6 +203,15 @@ def _call(ctx: Context, call: ast.Call, variables: dict[str, str], uses_models: 
         _marker(ctx, call, name)
     elif name == "jsonable_encoder":
         _check_keywords(ctx, call, _ENCODER_OPTIONS, "jsonable_encoder()")
+
+
+def _alias_keywords(ctx: Context, call: ast.Call, model: str) -> None:
+    """``Note(createdBy="ann")``: Pydantic takes a field by its alias, a Struct by its name."""
+    aliases = ctx.aliases.get(model, {})
+    for keyword in call.keywords:
+        if keyword.arg is not None and keyword.arg in aliases:
+            start = ctx.source.start(keyword)
+            ctx.edits.replace(start, start + len(keyword.arg), aliases[keyword.arg])
 
 
 def _build_from_dump(ctx: Context, call: ast.Call, variables: dict[str, str]) -> None:
@@ -357,7 +368,32 @@ def _marker(ctx: Context, call: ast.Call, name: str) -> None:
         elif keyword.arg == "example":
             ctx.edits.replace_node(keyword, "examples=[", source.span(keyword.value), "]")
     renamed = set(_MARKER_RENAMES) | {"example"}
-    _check_keywords(ctx, call, allowed | renamed, f"{name}()")
+    what = f"{name}()"
+    annotation = _parameter_annotation(ctx, call)
+    if annotation is not None and is_decimal(optional_member(ctx, annotation) or annotation):
+        allowed, what = allowed - NUMERIC, f"{name}() on a Decimal"  # it fails at start-up
+    _check_keywords(ctx, call, allowed | renamed, what)
+
+
+def _parameter_annotation(ctx: Context, call: ast.Call) -> ast.expr | None:
+    """The type of the parameter ``call`` describes: ``T`` of ``p: T = Query()`` or of
+    ``p: Annotated[T, Query()]``."""
+    parent = ctx.source.parents.get(call)
+    if isinstance(parent, ast.arguments):
+        positional = [*parent.posonlyargs, *parent.args]
+        with_default = positional[len(positional) - len(parent.defaults) :]
+        pairs = [
+            *zip(with_default, parent.defaults, strict=True),
+            *zip(parent.kwonlyargs, parent.kw_defaults, strict=True),
+        ]
+        return next((arg.annotation for arg, default in pairs if default is call), None)
+    if not isinstance(parent, ast.Tuple):
+        return None
+    holder = ctx.source.parents.get(parent)
+    is_annotated = (
+        isinstance(holder, ast.Subscript) and (dotted(holder.value) or [""])[-1] == "Annotated"
+    )
+    return parent.elts[0] if is_annotated else None
 
 
 def _check_keywords(ctx: Context, call: ast.Call, allowed: frozenset[str], what: str) -> None:

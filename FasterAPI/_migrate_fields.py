@@ -29,6 +29,8 @@ _META = {  # Field() options -> msgspec.Meta ones
     "schema_extra": "extra_json_schema",
 }
 
+NUMERIC = frozenset({"gt", "ge", "lt", "le", "multiple_of"})  # int and float only in msgspec
+
 _QUIET = frozenset({"strict"})  # msgspec already decodes JSON strictly
 
 # Pydantic's types as msgspec ones; the address patterns check the shape only.
@@ -90,7 +92,7 @@ class _FieldSpec:
         )
 
 
-def _read_field(ctx: Context, call: ast.Call) -> _FieldSpec:
+def _read_field(ctx: Context, call: ast.Call, annotation: ast.expr) -> _FieldSpec:
     source = ctx.source
     spec = _FieldSpec()
     if call.args:
@@ -115,7 +117,16 @@ def _read_field(ctx: Context, call: ast.Call) -> _FieldSpec:
         else:
             spec.left.append(source.segment(keyword))
     ctx.handled.add(call.func)
+    if is_decimal(optional_member(ctx, annotation) or annotation):
+        spec.left += [f"{key}={text} (on a Decimal)" for key, text in spec.meta if key in NUMERIC]
+        spec.meta = [(key, value) for key, value in spec.meta if key not in NUMERIC]
     return spec
+
+
+def is_decimal(annotation: ast.expr) -> bool:
+    """msgspec checks no bounds on a Decimal (a ``Meta(gt=0)`` on one fails at import)."""
+    parts = dotted(annotation)
+    return bool(parts) and parts[-1] == "Decimal"  # type: ignore[index]
 
 
 def _is_field(ctx: Context, node: ast.AST | None) -> bool:
@@ -129,8 +140,16 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
         return
     inner_field = _annotated_field(ctx, annotation)
     if inner_field is not None:
-        spec = _read_field(ctx, inner_field)
+        assert isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple)
+        spec = _read_field(ctx, inner_field, annotation.slice.elts[0])
         _replace_annotated_field(ctx, annotation, inner_field, spec)
+        if value is not None and spec.default is None and spec.factory is None:
+            spec.default = value  # ``Annotated[T, Field(alias=...)] = default``
+            parts = _value_parts(ctx, spec)
+            if parts is not None:
+                edits.replace_node(value, *parts)
+            _report_left(ctx, statement, spec)
+            return
         parts = _value_parts(ctx, spec)
         if parts is not None and value is None:
             text = source.text
@@ -145,10 +164,10 @@ def convert_field(ctx: Context, statement: ast.AnnAssign) -> None:
             edits.replace_node(value, *_factory_parts(ctx, value))
         return
     assert isinstance(value, ast.Call)
-    spec = _read_field(ctx, value)
+    spec = _read_field(ctx, value, annotation)
     if spec.meta:
         constrained = any(key in _CONSTRAINTS for key, _ in spec.meta)
-        target = _optional_member(ctx, annotation) if constrained else None
+        target = optional_member(ctx, annotation) if constrained else None
         target = target or annotation
         edits.insert(source.start(target), "Annotated[")
         edits.insert(source.end(target), f", msgspec.Meta({_meta_args(spec)})]")
@@ -170,7 +189,7 @@ def _replace_annotated_field(
     elements = annotation.slice.elts
     member = None
     if any(key in _CONSTRAINTS for key, _ in spec.meta):
-        member = _optional_member(ctx, elements[0])
+        member = optional_member(ctx, elements[0])
     if member is None:
         edits.replace_node(call, f"msgspec.Meta({_meta_args(spec)})")
         return
@@ -230,7 +249,7 @@ def _annotated_field(ctx: Context, annotation: ast.expr) -> ast.Call | None:
     return None
 
 
-def _optional_member(ctx: Context, annotation: ast.expr) -> ast.expr | None:
+def optional_member(ctx: Context, annotation: ast.expr) -> ast.expr | None:
     """``X`` of ``Optional[X]``, ``X | None`` or ``Union[X, None]``: constraints go on it."""
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         sides = [annotation.left, annotation.right]

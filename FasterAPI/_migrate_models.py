@@ -43,9 +43,74 @@ def is_model_base(bindings: Bindings, base: ast.AST, models: Iterable[str]) -> b
     return bool(parts) and parts[-1] in models  # type: ignore[index]
 
 
+def imported_as(tree: ast.Module, names: Iterable[str]) -> dict[str, str]:
+    """The other names ``tree``'s imports give some of ``names``, with the name each stands
+    for (``{"PetBase": "Base"}`` for ``from .base import Base as PetBase``)."""
+    names = frozenset(names)
+    return {alias: name for alias, name in _import_originals(tree).items() if name in names}
+
+
+def model_aliases(trees: Iterable[ast.Module], models: frozenset[str]) -> dict[str, dict[str, str]]:
+    """The field aliases written as Python names of each model, its bases' included:
+    ``{"Note": {"createdBy": "created_by"}}`` for ``created_by: str = Field(alias="createdBy")``.
+    Pydantic builds a model from them (``Note(createdBy="ann")``), a Struct from its field
+    names."""
+    own: dict[str, dict[str, str]] = {}
+    bases: dict[str, list[str]] = {}
+    for tree in trees:
+        bindings = Bindings(tree)
+        original = _import_originals(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name in models:
+                names = [parts[-1] for base in node.bases for parts in [dotted(base)] if parts]
+                bases[node.name] = [original.get(name, name) for name in names]
+                own[node.name] = _field_aliases(bindings, node)
+
+    def collect(name: str, seen: frozenset[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for base in bases.get(name, []):
+            if base not in seen:
+                found.update(collect(base, seen | {base}))
+        return {**found, **own.get(name, {})}
+
+    return {name: aliases for name in own if (aliases := collect(name, frozenset({name})))}
+
+
+def _import_originals(tree: ast.Module) -> dict[str, str]:
+    return {
+        alias.asname: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname
+    }
+
+
+def _field_aliases(bindings: Bindings, node: ast.ClassDef) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        annotation = statement.annotation
+        candidates = [statement.value]
+        if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
+            candidates += annotation.slice.elts[1:]
+        for candidate in candidates:
+            if (
+                isinstance(candidate, ast.Call)
+                and pydantic_name(bindings, candidate.func) == "Field"
+            ):
+                for keyword in candidate.keywords:
+                    alias = literal(keyword.value) if keyword.arg == "alias" else None
+                    if isinstance(alias, str) and alias.isidentifier():
+                        found[alias] = statement.target.id
+    return found
+
+
 def model_classes(tree: ast.Module, known: frozenset[str]) -> set[str]:
     """Classes of ``tree`` that are Pydantic models, given the models known elsewhere."""
     bindings = Bindings(tree)
+    known = known | set(imported_as(tree, known))
     classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
     found: set[str] = set()
     changed = True
@@ -64,6 +129,7 @@ def attribute_models(tree: ast.Module, models: frozenset[str], known: frozenset[
     """Models of ``tree`` read from objects' attributes (``from_attributes``/``orm_mode``,
     set on them or inherited), given those known elsewhere."""
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name in models]
+    known = known | set(imported_as(tree, known))
     found: set[str] = set()
     changed = True
     while changed:
@@ -244,6 +310,41 @@ def _flag_validators(ctx: Context, function: ast.FunctionDef | ast.AsyncFunction
                 f"pydantic {name} does not run on a msgspec.Struct: move the check into "
                 "__post_init__ (raise ValueError) or a msgspec.Meta constraint",
             )
+
+
+def flag_model_unions(ctx: Context) -> None:
+    """A TODO at each union of two or more models: Pydantic tries each in turn, msgspec
+    accepts several Structs in a union only when each is tagged (else the route fails at
+    start-up)."""
+    for node in ast.walk(ctx.tree):
+        members: list[ast.expr] = []
+        if isinstance(node, ast.Subscript) and (dotted(node.value) or [""])[-1] == "Union":
+            members = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else []
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            parent = ctx.source.parents.get(node)
+            if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
+                continue  # counted with the whole ``A | B | C``
+            members = _union_members(node)
+        models = [name for name in map(_type_name, members) if name in ctx.models]
+        if len(models) > 1:
+            ctx.todo(
+                node,
+                f"msgspec takes {', '.join(models)} in one union only when each Struct is "
+                "tagged (tag_field=..., tag=...; the tag field is then no field of its own)",
+            )
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union_members(node.left) + _union_members(node.right)
+    return [node]
+
+
+def _type_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    parts = dotted(node)
+    return parts[-1] if parts else None
 
 
 def flag_pydantic_leftovers(ctx: Context) -> None:

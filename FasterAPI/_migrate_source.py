@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -337,6 +337,7 @@ class Context:
         tree: ast.Module,
         models: frozenset[str],
         orm_models: frozenset[str] = frozenset(),
+        aliases: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.source = Source(text, tree)
         self.tree = tree
@@ -344,12 +345,15 @@ class Context:
         self.bindings = Bindings(tree)
         self.models = models
         self.orm_models = orm_models  # models read from objects' attributes
+        self.aliases = aliases or {}  # model -> {field alias: field name}
         self.warnings: list[tuple[int, str]] = []
         self.renames: dict[str, str] = {}
         self.handled: set[ast.AST] = set()  # Pydantic references already rewritten or flagged
 
     def todo(self, node: ast.AST, message: str) -> None:
-        """Leave a TODO comment near ``node`` and report it."""
+        """Leave a TODO comment near ``node`` and report it, on one line (the message may
+        quote code written over several)."""
+        message = " ".join(message.split())
         self.edits.todo(node, message)
         self.warnings.append((node.lineno, message))  # type: ignore[attr-defined]
 

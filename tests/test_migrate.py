@@ -739,3 +739,53 @@ def test_migrate_from_fastapi_result_runs(tmp_path, capsys):
         assert bad.status_code == 422
         """,
     )
+
+
+def test_migrate_decimal_parameter_bounds_removed_with_a_todo(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "prices.py": """
+                import typing
+                from decimal import Decimal
+                from typing import Optional
+
+                from fastapi import Body, FastAPI, Query
+
+                app = FastAPI()
+
+
+                @app.get("/price")
+                def price(
+                    amount: Decimal = Query(Decimal("1.0"), gt=0, description="euros"),
+                    cap: typing.Annotated[Optional[Decimal], Query(le=100)] = None,
+                    count: int = Query(1, ge=1),
+                    *,
+                    tip: Decimal = Body(Decimal(0), ge=0, embed=True),
+                ):
+                    return {"amount": str(amount), "cap": cap and str(cap), "count": count}
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    reported = [line.split(": ", 1)[1] for line in err.splitlines()]
+    assert reported == [
+        "removed, not taken by Query() on a Decimal: gt=0",
+        "removed, not taken by Query() on a Decimal: le=100",
+        "removed, not taken by Body() on a Decimal: ge=0",
+    ]
+    text = (tmp_path / "prices.py").read_text()
+    assert "    count: int = Query(1, ge=1),\n" in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        from FasterAPI.testclient import TestClient
+        from prices import app
+
+        client = TestClient(app)
+        answer = client.get("/price", params={"amount": "2.5", "cap": "3"})
+        assert answer.json() == {"amount": "2.5", "cap": "3", "count": 1}, answer.text
+        assert client.get("/price", params={"count": 0}).status_code == 422
+        """,
+    )

@@ -255,3 +255,282 @@ def test_migrate_is_idempotent(tmp_path, capsys):
     code, out, err = migrate(capsys, tmp_path)
     assert code == 0 and out == ""
     assert (tmp_path / "people.py").read_text() == first
+
+
+def test_migrate_model_config_written_over_several_lines_reported_on_one(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "schemas.py": """
+                from pydantic import BaseModel
+
+
+                class Item(BaseModel):
+                    title: str
+
+                    model_config = {
+                        "json_schema_extra": {
+                            "examples": [{"title": "Foo"}]
+                        }
+                    }
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    text = (tmp_path / "schemas.py").read_text()
+    assert "class Item(msgspec.Struct, kw_only=True):  # " in text, err
+    assert "model_config" not in text
+    message = (
+        'model configuration not translated: json_schema_extra={ "examples": [{"title": "Foo"}] }'
+    )
+    assert f"{TODO}: {message}\n" in text
+    assert err.splitlines() == [f"{tmp_path / 'schemas.py'}:4: {message}"]
+    check_in_subprocess(tmp_path, "import schemas; assert schemas.Item(title='x').title == 'x'")
+
+
+def test_migrate_decimal_bounds_left_for_a_todo(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "offers.py": """
+                from decimal import Decimal
+                from typing import Annotated, Optional
+
+                from pydantic import BaseModel, Field
+
+
+                class Offer(BaseModel):
+                    price: Decimal = Field(..., gt=0, description="in euros")
+                    cap: Optional[Decimal] = Field(None, le=100)
+                    fee: Annotated[Decimal, Field(ge=0, multiple_of=Decimal("0.01"))] = Decimal(1)
+                    share: float = Field(0.5, ge=0, le=1)
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    text = (tmp_path / "offers.py").read_text()
+    assert '    price: Annotated[Decimal, msgspec.Meta(description="in euros")]  # ' in text
+    assert "    share: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5\n" in text
+    reported = [line.split(": ", 1)[1] for line in err.splitlines()]
+    assert reported == [
+        "Field options msgspec has no counterpart for: gt=0 (on a Decimal)",
+        "Field options msgspec has no counterpart for: le=100 (on a Decimal)",
+        "Field options msgspec has no counterpart for: ge=0 (on a Decimal), "
+        'multiple_of=Decimal("0.01") (on a Decimal)',
+    ]
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from decimal import Decimal
+        from offers import Offer
+
+        offer = msgspec.convert({"price": "2.5"}, Offer, strict=False)
+        assert (offer.price, offer.cap, offer.fee, offer.share) == (Decimal("2.5"), None, 1, 0.5)
+        """,
+    )
+
+
+def test_migrate_model_subclass_of_a_base_imported_under_another_name(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "pets/__init__.py": "",
+            "pets/base.py": """
+                from pydantic import BaseModel, ConfigDict, Field
+
+
+                class Base(BaseModel):
+                    model_config = ConfigDict(from_attributes=True)
+
+                    name: str = Field(min_length=1)
+                """,
+            "pets/schemas.py": """
+                from types import SimpleNamespace
+
+                from pydantic import Field
+
+                from .base import Base as PetBase
+
+
+                class Cat(PetBase):
+                    lives: int = Field(9, ge=0, le=9)
+
+
+                def from_row() -> PetBase:
+                    return PetBase.model_validate(SimpleNamespace(name="Tom"))
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "pets/schemas.py").read_text()
+    assert "class Cat(PetBase, kw_only=True):\n" in text
+    assert "    lives: Annotated[int, msgspec.Meta(ge=0, le=9)] = 9\n" in text
+    assert 'msgspec.convert(SimpleNamespace(name="Tom"), PetBase, from_attributes=True)' in text
+    assert "pydantic" not in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from pets.schemas import Cat, from_row
+
+        assert msgspec.convert({"name": "Tom"}, Cat).lives == 9
+        for bad in [{"name": "Tom", "lives": 10}, {"name": ""}]:
+            try:
+                msgspec.convert(bad, Cat)
+            except msgspec.ValidationError:
+                pass
+            else:
+                raise AssertionError(bad)
+        assert from_row().name == "Tom"
+        """,
+    )
+
+
+def test_migrate_union_of_models_reported(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "zoo.py": """
+                from typing import List, Literal, Optional, Union
+
+                from fastapi import FastAPI
+                from pydantic import BaseModel
+
+
+                class Cat(BaseModel):
+                    kind: Literal["cat"] = "cat"
+
+
+                class Dog(BaseModel):
+                    kind: Literal["dog"] = "dog"
+
+
+                class Owner(BaseModel):
+                    pets: List[Union[Cat, Dog]] = []
+                    favourite: Optional[Cat | Dog | None] = None
+                    cat: Optional[Cat] = None
+                    name: Union[str, int] = ""
+
+
+                app = FastAPI()
+
+
+                @app.post("/pets", response_model=Union["Cat", Dog])
+                def create_pet(pet: Cat) -> Cat:
+                    return pet
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert code == 0
+    message = (
+        "msgspec takes Cat, Dog in one union only when each Struct is tagged "
+        "(tag_field=..., tag=...; the tag field is then no field of its own)"
+    )
+    assert err.splitlines() == [f"{tmp_path / 'zoo.py'}:{n}: {message}" for n in (16, 17, 25)]
+    text = (tmp_path / "zoo.py").read_text()
+    assert text.count(TODO) == 3
+
+
+def test_migrate_model_built_with_field_aliases_takes_field_names(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "notes/__init__.py": "",
+            "notes/models.py": """
+                from typing import Annotated
+
+                from pydantic import BaseModel, Field
+
+
+                class NoteIn(BaseModel):
+                    text: str
+
+
+                class Note(BaseModel):
+                    text: str
+                    created_by: str = Field(alias="createdBy")
+                    in_reply_to: Annotated[int, Field(alias="inReplyTo", ge=0)]
+
+
+                class Pinned(Note):
+                    pinned_by: str = Field("", alias="pinnedBy")
+                """,
+            "notes/main.py": """
+                from .models import Note, NoteIn, Pinned as Sticky
+
+
+                def build() -> list:
+                    note = Note(text="hi", createdBy="ann", inReplyTo=1)
+                    sticky = Sticky(text="top", createdBy="bob", inReplyTo=0, pinnedBy="ann")
+                    copied = Note(**NoteIn(text="x").dict(), createdBy="cy", inReplyTo=2)
+                    return [note, sticky, copied]
+                """,
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "notes/main.py").read_text()
+    assert 'Note(text="hi", created_by="ann", in_reply_to=1)' in text
+    assert 'Sticky(text="top", created_by="bob", in_reply_to=0, pinned_by="ann")' in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from notes.main import build
+
+        note, sticky, copied = build()
+        assert (note.created_by, note.in_reply_to) == ("ann", 1)
+        assert (sticky.created_by, sticky.pinned_by) == ("bob", "ann")
+        assert (copied.text, copied.created_by) == ("x", "cy")
+        assert msgspec.to_builtins(note) == {"text": "hi", "createdBy": "ann", "inReplyTo": 1}
+        """,
+    )
+
+
+def test_migrate_annotated_field_with_its_default_after_the_equals_sign(tmp_path, capsys):
+    write_tree(
+        tmp_path,
+        {
+            "replies.py": """
+                from typing import Annotated, List
+
+                from pydantic import BaseModel, Field
+
+
+                class Reply(BaseModel):
+                    in_reply_to: Annotated[int, Field(alias="inReplyTo", ge=0)] = 0
+                    tags: Annotated[List[str], Field(max_length=2)] = ["new"]
+                    text: Annotated[str, Field(alias="body")] = ...
+                """
+        },
+    )
+    code, out, err = migrate(capsys, tmp_path)
+    assert (code, err) == (0, "")
+    text = (tmp_path / "replies.py").read_text()
+    assert (
+        "    in_reply_to: Annotated[int, msgspec.Meta(ge=0)] = "
+        'msgspec.field(default=0, name="inReplyTo")\n'
+    ) in text
+    check_in_subprocess(
+        tmp_path,
+        """
+        import msgspec
+        from replies import Reply
+
+        reply = msgspec.convert({"body": "hi"}, Reply)
+        assert (reply.in_reply_to, reply.tags, reply.text) == (0, ["new"], "hi")
+        assert msgspec.convert({"body": "x", "inReplyTo": 3}, Reply).in_reply_to == 3
+        for bad in [{}, {"body": "x", "inReplyTo": -1}, {"body": "x", "tags": ["a", "b", "c"]}]:
+            try:
+                msgspec.convert(bad, Reply)
+            except msgspec.ValidationError:
+                pass
+            else:
+                raise AssertionError(bad)
+        """,
+    )
