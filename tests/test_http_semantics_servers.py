@@ -2,8 +2,8 @@
 
 HEAD answers carry GET's headers and no body, for every kind of response; a body the route
 refuses for its media type is refused before it is read (a client that sent ``Expect:
-100-continue`` is not told to go on); an error answered without reading the body leaves a
-keep-alive connection in step for the next request.
+100-continue`` is not told to go on); a ``Content-Length`` always states the body sent, so
+the next response on a keep-alive connection starts where the client expects it.
 """
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ def base(request: pytest.FixtureRequest) -> Iterator[str]:
         yield found
 
 
+@pytest.fixture(scope="module", params=SERVERS)
+def rewritten_base(request: pytest.FixtureRequest) -> Iterator[str]:
+    with serve(request.param, "serverapps.semantics:rewritten") as found:
+        yield found
+
+
 # Headers that may differ between a HEAD and a GET answer: the server's own, and how a
 # body of unknown length is framed (only a GET has one to frame).
 _FRAMING = {"date", "server", "connection", "transfer-encoding"}
@@ -96,6 +102,30 @@ def test_head_has_the_get_headers_and_no_body(base: str, path: str) -> None:
     assert head[0] == get[0]
     assert _comparable(head[1]) == _comparable(get[1])
     assert head[2] == b""
+
+
+def test_head_route_keeps_its_stated_length(base: str) -> None:
+    head, after = pipeline(base, [_keep("HEAD", "/head-only"), _close("GET", "/json")])
+    assert head[0] == 200
+    assert ("content-length", "1234") in head[1]
+    assert after[2] == b'{"hello":"world"}'
+
+
+def test_stated_content_length_is_the_body_sent(base: str) -> None:
+    first, after = pipeline(base, [_keep("GET", "/stated-length"), _close("GET", "/json")])
+    assert first[0] == 200
+    assert dict(first[1])["content-length"] == "11"
+    assert first[2] == b"hello world"
+    assert after[0] == 200
+    assert after[2] == b'{"hello":"world"}'
+
+
+def test_middleware_rewriting_the_body_sends_its_length(rewritten_base: str) -> None:
+    first, after = pipeline(rewritten_base, [_keep("GET", "/json"), _close("GET", "/json")])
+    for status, fields, body in (first, after):
+        assert status == 200
+        assert body == b'{"hello":"world"}!'
+        assert dict(fields)["content-length"] == str(len(body))
 
 
 @pytest.mark.parametrize(

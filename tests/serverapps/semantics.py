@@ -1,5 +1,5 @@
-"""An app for HTTP semantics through real servers: every kind of response (for HEAD) and
-bodies refused before they are read."""
+"""An app for HTTP semantics through real servers: every kind of response (for HEAD),
+bodies refused before they are read, and responses whose body a middleware rewrites."""
 
 from __future__ import annotations
 
@@ -57,6 +57,16 @@ def build() -> Faster:
     async def notmodified() -> Response:
         return Response(status_code=304, headers={"etag": '"v1"'})
 
+    @app.get("/stated-length")
+    async def stated_length() -> Response:
+        """A length that is not the body's (copied from elsewhere, say)."""
+        return Response(b"hello world", headers={"Content-Length": "5"})
+
+    @app.head("/head-only")
+    async def head_only() -> Response:
+        """A HEAD answer stating the length a GET would have."""
+        return Response(headers={"Content-Length": "1234"})
+
     @app.post("/item")
     async def item(item: Item) -> dict[str, str]:
         return {"name": item.name}
@@ -69,3 +79,18 @@ def build() -> Faster:
 
 
 app = build()
+
+# The same routes behind a middleware that rewrites every body, copying the headers.
+rewritten = build()
+
+
+@rewritten.middleware("http")
+async def rewrite(request: Request, call_next):  # type: ignore[no-untyped-def]
+    response = await call_next(request)
+    body = b"".join([chunk async for chunk in response.body_iterator])
+    return Response(
+        body + b"!",
+        status_code=response.status_code,
+        headers=dict(response.headers),
+        media_type=response.media_type,
+    )
