@@ -12,7 +12,7 @@ from FasterAPI._compile import Field, _strip_optional, unwrap_annotated
 from FasterAPI._dataclass_defaults import Complete, completer
 from FasterAPI._errors import from_message, missing
 from FasterAPI._extract import get_header
-from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope
+from FasterAPI._rsgi_scope import RSGI_BRIDGE, RSGIScope, has_any_header
 from FasterAPI._type_parts import member_validator
 from FasterAPI._types import Receive, Scope
 from FasterAPI.exceptions import HTTPException
@@ -86,7 +86,10 @@ class BodyPlan:
         if self.is_form:
             await self.form_body.read(ctx)
             return
-        content_type = get_header(ctx.scope["headers"], b"content-type")
+        headers = ctx.scope["headers"]
+        content_type = get_header(headers, b"content-type")
+        if content_type and content_type != b"application/json":
+            self.refuse_early(ctx.scope, content_type, get_header(headers, b"content-length"))
         values, errors = self.decode(content_type, await ctx.read_body())
         if errors:
             ctx.errors.extend(errors)
@@ -130,6 +133,7 @@ class BodyPlan:
                     content_type = value
                 elif name == b"content-length" and length is None:
                     length = value
+        self.refuse_early(scope, content_type, length)
         if length is not None:
             check_length_value(length, limit)
             bridge = scope.get(RSGI_BRIDGE)
@@ -141,6 +145,18 @@ class BodyPlan:
         body = await receive_body(receive, limit)
         scope[BODY_READ] = (receive, body)
         return self.decode(content_type, body)
+
+    def refuse_early(self, scope: Scope, content_type: bytes | None, length: bytes | None) -> None:
+        """415 before any of an announced body is read, for a media type ``decode`` would
+        refuse: a client that sent ``Expect: 100-continue`` learns it without sending the
+        body (servers answer ``100 Continue`` at the app's first read)."""
+        if not content_type or content_type == b"application/json" or self.raw_type is not None:
+            return
+        if length == b"0" or (length is None and not _announces_chunked(scope)):
+            return  # no body: ``decode`` reports it missing (or takes the default)
+        text = content_type.decode("latin-1")
+        if not _is_json(text):
+            raise _not_json(text)
 
     def decode(
         self, content_type: bytes | None, body: bytes
@@ -156,7 +172,7 @@ class BodyPlan:
             text = content_type.decode("latin-1")
             if not _is_json(text):
                 if self.raw_type is None:
-                    raise HTTPException(415, f"Unsupported media type {text!r}; send JSON")
+                    raise _not_json(text)
                 return self._decode_raw(text, body)
         # The bytes read go in the values (under a key no field has) for ``received_from``
         # on failure, and when ``keep_bytes`` asks; PERF: cheaper than returning them beside.
@@ -240,6 +256,17 @@ def _rsgi_body_headers(scope: RSGIScope) -> tuple[bytes | None, bytes | None] | 
         None if content_type is None else content_type.encode("latin-1"),
         None if length is None else length.encode("latin-1"),
     )
+
+
+def _not_json(content_type: str) -> HTTPException:
+    return HTTPException(415, f"Unsupported media type {content_type!r}; send JSON")
+
+
+def _announces_chunked(scope: Scope) -> bool:
+    found = has_any_header(scope, ("transfer-encoding",))
+    if found is None:
+        return get_header(scope["headers"], b"transfer-encoding") is not None
+    return found
 
 
 def _raw_body_type(field: Field) -> type | None:

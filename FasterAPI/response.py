@@ -84,7 +84,12 @@ def build_raw_headers(
     charset: str,
     content_length: int | None,
 ) -> RawHeaders:
-    """Encode user headers (checked for CR/LF/NUL), then add content-type/length when absent."""
+    """Encode user headers (checked for CR/LF/NUL), then add content-type/length when absent.
+
+    A ``content-length`` given for a non-empty body says that body's length: one copied
+    from another response (a middleware that rewrites the body) would otherwise cut the
+    body short or run into the next response on the connection. For an empty body it is
+    kept, as a HEAD answer states the length a GET would have."""
     raw: RawHeaders = []
     has_type = has_length = False
     if headers:
@@ -102,6 +107,8 @@ def build_raw_headers(
                 has_type = True
             elif name == b"content-length":
                 has_length = True
+                if content_length:
+                    data = b"%d" % content_length
             raw.append((name, data))
     if content_length is not None and not has_length:
         raw.append((b"content-length", str(content_length).encode()))

@@ -422,3 +422,10 @@ def test_floats_json_cannot_hold_are_null_and_bounds_refuse_them():
     )
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_response_stated_content_length_follows_the_body():
+    stated = Response(b"hello world", headers={"Content-Length": "5"})
+    assert stated.raw_headers == [(b"content-length", b"11")]
+    # No body: a HEAD answer may state the length a GET would have.
+    assert Response(headers={"Content-Length": "1234"}).headers["content-length"] == "1234"
