@@ -140,10 +140,10 @@ class BodyPlan:
             if bridge is not None and length.isdigit():
                 body = await bridge.read_declared(int(length))
                 if body is not None:
-                    scope[BODY_READ] = (receive, body)  # PERF: remember_body, inlined
+                    scope[BODY_READ] = (id(receive), body)  # PERF: remember_body, inlined
                     return self.decode(content_type, body)
         body = await receive_body(receive, limit)
-        scope[BODY_READ] = (receive, body)
+        scope[BODY_READ] = (id(receive), body)
         return self.decode(content_type, body)
 
     def refuse_early(self, scope: Scope, content_type: bytes | None, length: bytes | None) -> None:

@@ -29,14 +29,17 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 
 BODY_READ = "fasterapi.body_read"
-"""Scope key: ``(receive, body)`` once the body has been read from ``receive`` (``body`` is
-None when it was read as a stream). A later Request on the same ``receive``, an exception
-handler's, takes the body from here: ``receive`` has no more body messages to give and
-would wait for the client to leave."""
+"""Scope key: ``(id(receive), body)`` once the body has been read from ``receive``
+(``body`` is None when it was read as a stream). A later Request on the same ``receive``,
+an exception handler's, takes the body from here: ``receive`` has no more body messages to
+give and would wait for the client to leave. The id, not ``receive`` itself: a server's
+``receive`` is a method of an object holding the scope, and that reference cycle would
+leave every request's objects to the garbage collector (POST /items on uvicorn went
+from 0.92 to 0.82 of the raw app)."""
 
 
 def remember_body(scope: Scope, receive: Receive, body: bytes | None) -> None:
-    scope[BODY_READ] = (receive, body)
+    scope[BODY_READ] = (id(receive), body)
 
 
 async def _empty_receive() -> Message:
@@ -244,7 +247,7 @@ class Request(HTTPConnection):
     def _body_already_read(self) -> bool:
         """True (``_body`` set) if the body was read from this receive before."""
         read = self.scope.get(BODY_READ)
-        if read is None or read[0] != self._receive:
+        if read is None or read[0] != id(self._receive):
             return False
         if read[1] is None:
             raise RuntimeError("The request body stream has already been consumed")
