@@ -5,6 +5,7 @@ from typing import Annotated, Optional, TypedDict
 
 import anyio
 import msgspec
+import pytest
 
 from FasterAPI import Body, Faster, FasterRouter, Form
 from FasterAPI.testclient import TestClient
@@ -523,3 +524,59 @@ def test_body_unknown_field_of_a_strict_struct_is_extra_forbidden_at_the_field()
             "input": [1],
         }
     ]
+
+
+@pytest.mark.parametrize("path", ["/items", "/echo-request"])
+def test_a_served_request_leaves_no_reference_cycle_to_collect(path):
+    import gc
+    import weakref
+
+    from FasterAPI import Request
+
+    app = Faster()
+
+    @app.post("/items", status_code=201)
+    async def create(item: Item) -> Item:
+        return item
+
+    @app.post("/echo-request")
+    async def echo(request: Request):
+        return await request.json()
+
+    class Connection:
+        """As servers do it: receive and send are methods of an object holding the scope."""
+
+        def __init__(self) -> None:
+            self.scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "query_string": b"",
+                "headers": [(b"host", b"test"), (b"content-type", b"application/json")],
+                "client": ("127.0.0.1", 1),
+                "server": ("test", 80),
+            }
+            self.sent: list = []
+
+        async def receive(self):
+            return {"type": "http.request", "body": b'{"name":"a","price":1}'}
+
+        async def send(self, message) -> None:
+            self.sent.append(message)
+
+    gc.collect()
+    gc.disable()
+    try:
+        connection = Connection()
+        anyio.run(app, connection.scope, connection.receive, connection.send)
+        assert connection.sent[0]["status"] in (200, 201)
+        gone = weakref.ref(connection)
+        del connection
+        assert gone() is None, "the request's objects wait for the garbage collector"
+    finally:
+        gc.enable()
