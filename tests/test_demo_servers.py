@@ -1,7 +1,9 @@
 """The demo app under real servers: live events cross from a POST to an SSE client."""
 
+import contextlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -58,50 +60,48 @@ def demo_token(client: httpx.Client) -> dict[str, str]:
     return {"authorization": f"Bearer {client.post('/token', data=form).json()['access_token']}"}
 
 
-def test_demo_concurrent_deletes_of_one_item_succeed_once(tmp_path, monkeypatch):
-    from concurrent.futures import ThreadPoolExecutor
-
+@contextlib.contextmanager
+def ten_items(tmp_path, monkeypatch, name: str):
+    """The demo on its own database with ten items of ``name``: a client, the demo user's
+    auth header and the items' ids."""
     monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     with serve("uvicorn-httptools", "examples.demo:app") as base:
         limits = httpx.Limits(max_connections=20)
         with httpx.Client(base_url=f"http://{base}", timeout=10, limits=limits) as client:
             auth = demo_token(client)
-            item = {"name": "once", "price": 1}
+            item = {"name": name, "price": 1}
             ids = [client.post("/items", json=item, headers=auth).json()["id"] for _ in range(10)]
-            with ThreadPoolExecutor(10) as pool:
-                for item_id in ids:
-                    codes = sorted(
-                        pool.map(
-                            lambda _: client.delete(f"/items/{item_id}", headers=auth).status_code,
-                            range(10),
-                        )
+            yield client, auth, ids
+
+
+def test_demo_concurrent_deletes_of_one_item_succeed_once(tmp_path, monkeypatch):
+    with ten_items(tmp_path, monkeypatch, "once") as (client, auth, ids):
+        with ThreadPoolExecutor(10) as pool:
+            for item_id in ids:
+                codes = sorted(
+                    pool.map(
+                        lambda _: client.delete(f"/items/{item_id}", headers=auth).status_code,
+                        range(10),
                     )
-                    assert codes == [204] + [404] * 9, (item_id, codes)
+                )
+                assert codes == [204] + [404] * 9, (item_id, codes)
 
 
 def test_demo_concurrent_updates_and_deletes_never_fail(tmp_path, monkeypatch):
-    from concurrent.futures import ThreadPoolExecutor
+    with ten_items(tmp_path, monkeypatch, "race") as (client, auth, ids):
 
-    monkeypatch.setenv("DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
-    with serve("uvicorn-httptools", "examples.demo:app") as base:
-        limits = httpx.Limits(max_connections=20)
-        with httpx.Client(base_url=f"http://{base}", timeout=10, limits=limits) as client:
-            auth = demo_token(client)
-            item = {"name": "race", "price": 1}
-            ids = [client.post("/items", json=item, headers=auth).json()["id"] for _ in range(10)]
+        def change(item_id: int, attempt: int) -> int:
+            if attempt == 5:
+                return client.delete(f"/items/{item_id}", headers=auth).status_code
+            body = {"name": f"v{attempt}", "price": attempt}
+            return client.put(f"/items/{item_id}", json=body, headers=auth).status_code
 
-            def change(item_id: int, attempt: int) -> int:
-                if attempt == 5:
-                    return client.delete(f"/items/{item_id}", headers=auth).status_code
-                body = {"name": f"v{attempt}", "price": attempt}
-                return client.put(f"/items/{item_id}", json=body, headers=auth).status_code
-
-            with ThreadPoolExecutor(10) as pool:
-                for item_id in ids:
-                    codes = list(pool.map(lambda n: change(item_id, n), range(10)))
-                    assert codes[5] == 204
-                    assert set(codes) <= {200, 204, 404}, codes
-                    assert client.get(f"/items/{item_id}").status_code == 404
+        with ThreadPoolExecutor(10) as pool:
+            for item_id in ids:
+                codes = list(pool.map(lambda n: change(item_id, n), range(10)))
+                assert codes[5] == 204
+                assert set(codes) <= {200, 204, 404}, codes
+                assert client.get(f"/items/{item_id}").status_code == 404
 
 
 def test_demo_sse_feed_reports_create_update_delete_and_replays(tmp_path, monkeypatch):
